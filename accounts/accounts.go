@@ -1,0 +1,299 @@
+// Package accounts is the vocabulary of Latchkey's domain: Register,
+// SignInWithPassword, DeliverLoginLink, ConsumeLoginLink, VerifyEmail,
+// RequestPasswordReset, ResetPassword, and the session records behind
+// "sign out everywhere".
+//
+// It combines auth (hashing, policy, tokens), db (queries) and mail (message
+// bodies, queued in the outbox in the same transaction as their token). It
+// never imports echo or handlers: the CLI and the tests use it directly.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"latchkey/auth"
+	"latchkey/db"
+	"latchkey/mail"
+)
+
+// Service holds the dependencies of every account operation.
+type Service struct {
+	DB     *db.DB
+	Hasher *auth.Hasher
+	Policy auth.Policy
+	TTL    auth.TokenTTLs
+	// BaseURL is the public origin links in emails point to, without a
+	// trailing slash.
+	BaseURL string
+	// MailLimit messages per address per MailWindow; more are dropped silently.
+	MailLimit  int
+	MailWindow time.Duration
+	Log        *slog.Logger
+	Now        func() time.Time
+	// MailQueued is called after a transaction that queued mail commits, to
+	// wake the sender; nil is fine.
+	MailQueued func()
+}
+
+// Errors a caller maps to messages. They never say whether an address has
+// an account.
+var (
+	ErrInvalidCredentials = errors.New("email and password don't match")
+	ErrDisabled           = errors.New("account disabled")
+	ErrInvalidToken       = errors.New("link invalid, expired or already used")
+	ErrWrongPassword      = errors.New("current password is wrong")
+)
+
+// PolicyError is a password that the policy refused; Reason is for the user.
+type PolicyError struct{ Reason string }
+
+func (e *PolicyError) Error() string { return "password refused: " + e.Reason }
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) link(path string, params url.Values) string {
+	return s.BaseURL + path + "?" + params.Encode()
+}
+
+// CheckPassword applies the password policy for this name and email.
+func (s *Service) CheckPassword(password, name, email string) error {
+	if reason := s.Policy.Check(password, name, email); reason != "" {
+		return &PolicyError{Reason: reason}
+	}
+	return nil
+}
+
+// Register creates an account and queues the verification email.
+//
+// When the address already has an account nothing is created: the owner is
+// sent a note instead, and the returned created is false. The caller must
+// answer exactly as for a new account, so the page does not tell a stranger
+// which addresses are registered. Both paths spend one hash.
+func (s *Service) Register(ctx context.Context, name, email, password string) (user db.User, created bool, err error) {
+	email = auth.NormalizeEmail(email)
+	if err := s.CheckPassword(password, name, email); err != nil {
+		return db.User{}, false, err
+	}
+	hash, err := s.Hasher.Hash(ctx, password)
+	if err != nil {
+		return db.User{}, false, fmt.Errorf("register: %w", err)
+	}
+	now := s.now()
+	err = s.DB.InTx(ctx, func(q *db.Queries) error {
+		user, err = q.CreateUser(ctx, name, email, hash, now)
+		if errors.Is(err, db.ErrEmailTaken) {
+			existing, err := q.UserByEmail(ctx, email)
+			if err != nil {
+				return err
+			}
+			e := mail.SignupAttempt(existing.Email, existing.Name, s.BaseURL+"/login", s.BaseURL+"/forgot-password")
+			return s.queue(ctx, q, e)
+		}
+		if err != nil {
+			return err
+		}
+		created = true
+		return s.issue(ctx, q, user, auth.PurposeVerifyEmail, user.Email)
+	})
+	if err != nil {
+		return db.User{}, false, fmt.Errorf("register: %w", err)
+	}
+	s.mailQueued()
+	return user, created, nil
+}
+
+// SignInWithPassword checks an email and password. Unknown addresses and
+// accounts without a password spend one hash too, so the answer takes the
+// same time whether or not the account exists.
+func (s *Service) SignInWithPassword(ctx context.Context, email, password string) (db.User, error) {
+	user, err := s.DB.UserByEmail(ctx, auth.NormalizeEmail(email))
+	if errors.Is(err, db.ErrNotFound) || (err == nil && !user.HasPassword()) {
+		if err := s.Hasher.CheckDummy(ctx, password); !errors.Is(err, auth.ErrMismatch) {
+			return db.User{}, fmt.Errorf("sign in: %w", err)
+		}
+		return db.User{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return db.User{}, fmt.Errorf("sign in: %w", err)
+	}
+	rehash, err := s.Hasher.Check(ctx, password, user.PasswordHash)
+	if errors.Is(err, auth.ErrMismatch) {
+		return db.User{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return db.User{}, fmt.Errorf("sign in: %w", err)
+	}
+	if user.Disabled() {
+		return db.User{}, ErrDisabled
+	}
+	if rehash {
+		// The parameters changed since this hash was made: store one made
+		// with today's, now that we know the password.
+		if hash, err := s.Hasher.Hash(ctx, password); err == nil {
+			if err := s.DB.SetPasswordHash(ctx, user.ID, hash, s.now()); err != nil {
+				s.Log.WarnContext(ctx, "rehash password", "user_id", user.ID, "err", err)
+			}
+		}
+	}
+	return user, nil
+}
+
+// VerifyPassword checks the signed-in user's current password (for
+// sensitive changes). Accounts with no password always fail.
+func (s *Service) VerifyPassword(ctx context.Context, user db.User, password string) error {
+	if !user.HasPassword() {
+		_ = s.Hasher.CheckDummy(ctx, password)
+		return ErrWrongPassword
+	}
+	if _, err := s.Hasher.Check(ctx, password, user.PasswordHash); err != nil {
+		if errors.Is(err, auth.ErrMismatch) {
+			return ErrWrongPassword
+		}
+		return err
+	}
+	return nil
+}
+
+// NewSessionID returns a random id for a user_sessions row.
+func NewSessionID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("session id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// RecordSession stores a new signed-in browser and returns its id.
+func (s *Service) RecordSession(ctx context.Context, userID int64, userAgent, ip string) (string, error) {
+	id, err := NewSessionID()
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	if len(userAgent) > 512 {
+		userAgent = userAgent[:512]
+	}
+	err = s.DB.CreateUserSession(ctx, db.UserSession{ID: id, UserID: userID, CreatedAt: now, LastSeenAt: now,
+		AuthenticatedAt: now, UserAgent: userAgent, IP: ip})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// ErrSessionEnded means the session was signed out elsewhere, or its user
+// was disabled or deleted.
+var ErrSessionEnded = errors.New("session ended")
+
+// SessionUser returns the live session with this id and its user, and
+// records activity at most once a minute.
+func (s *Service) SessionUser(ctx context.Context, sessionID string) (db.UserSession, db.User, error) {
+	sess, user, err := s.DB.SessionUser(ctx, sessionID)
+	if errors.Is(err, db.ErrNotFound) || (err == nil && user.Disabled()) {
+		return db.UserSession{}, db.User{}, ErrSessionEnded
+	}
+	if err != nil {
+		return db.UserSession{}, db.User{}, err
+	}
+	if now := s.now(); now.Sub(sess.LastSeenAt) >= time.Minute {
+		if err := s.DB.TouchUserSession(ctx, sessionID, now); err != nil {
+			s.Log.WarnContext(ctx, "touch session", "err", err)
+		}
+		sess.LastSeenAt = now
+	}
+	return sess, user, nil
+}
+
+// EndSession forgets one session record (at sign-out).
+func (s *Service) EndSession(ctx context.Context, userID int64, sessionID string) error {
+	if err := s.DB.DeleteUserSession(ctx, userID, sessionID); err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (s *Service) mailQueued() {
+	if s.MailQueued != nil {
+		s.MailQueued()
+	}
+}
+
+// queue renders e and adds it to the outbox inside q's transaction, unless
+// the address has had MailLimit messages in the last MailWindow: then it is
+// dropped without a word, so nobody can use us to flood an inbox and the
+// page does not change.
+func (s *Service) queue(ctx context.Context, q *db.Queries, e mail.Email) error {
+	now := s.now()
+	if s.MailLimit > 0 {
+		n, err := q.CountMailSince(ctx, e.To, now.Add(-s.MailWindow))
+		if err != nil {
+			return err
+		}
+		if n >= s.MailLimit {
+			s.Log.InfoContext(ctx, "mail dropped: per-address limit reached", "to", e.To, "subject", e.Subject)
+			return nil
+		}
+	}
+	m, err := e.Render()
+	if err != nil {
+		return err
+	}
+	return q.EnqueueMail(ctx, m.To, m.Subject, m.Text, m.HTML, now)
+}
+
+func equalFoldEmail(a, b string) bool {
+	return strings.EqualFold(auth.NormalizeEmail(a), auth.NormalizeEmail(b))
+}
+
+// SetDisabled disables or enables an account. Disabling ends every session
+// and retires every link at once.
+func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
+	return s.DB.InTx(ctx, func(q *db.Queries) error {
+		if err := q.SetDisabled(ctx, userID, disabled, s.now()); err != nil {
+			return err
+		}
+		if !disabled {
+			return nil
+		}
+		if _, err := q.DeleteOtherUserSessions(ctx, userID, ""); err != nil {
+			return err
+		}
+		return q.DeleteUserTokens(ctx, userID, string(auth.PurposeLogin), string(auth.PurposeResetPassword),
+			string(auth.PurposeVerifyEmail), string(auth.PurposeChangeEmail))
+	})
+}
+
+// CreateUserWithLink creates a password-less account for an operator and
+// returns a sign-in link for it (not emailed).
+func (s *Service) CreateUserWithLink(ctx context.Context, name, email string) (db.User, string, error) {
+	text, hash, err := auth.NewToken()
+	if err != nil {
+		return db.User{}, "", err
+	}
+	var user db.User
+	now := s.now()
+	err = s.DB.InTx(ctx, func(q *db.Queries) error {
+		user, err = q.CreateUser(ctx, name, auth.NormalizeEmail(email), "", now)
+		if err != nil {
+			return err
+		}
+		return q.CreateToken(ctx, hash, string(auth.PurposeLogin), user.ID, user.Email, now, now.Add(s.TTL.Login))
+	})
+	if err != nil {
+		return db.User{}, "", fmt.Errorf("create user: %w", err)
+	}
+	return user, s.link(linkPaths[auth.PurposeLogin], url.Values{"token": {text}}), nil
+}

@@ -1,0 +1,8 @@
+// Package auth holds the security logic of Latchkey that needs neither HTTP nor
+// a database: password hashing with a bounded number of hashes in flight, the
+// password policy, one-time tokens, and the sanitizer for "next" redirects.
+//
+// It imports only the standard library and the hashing and strength libraries;
+// it must never import db, echo or handlers, so every rule here is testable
+// with plain values.
+package auth

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/joho/godotenv"
+)
+
+// Config is every setting, read from the environment and an optional .env
+// file (the environment wins). .env.example documents each one.
+type Config struct {
+	AppEnv     string `env:"APP_ENV" envDefault:"development"`
+	BaseURL    string `env:"BASE_URL" envDefault:"http://localhost:8080"`
+	ListenAddr string `env:"LISTEN_ADDR" envDefault:"localhost:8080"`
+
+	DatabasePath string `env:"DATABASE_PATH" envDefault:"latchkey.db"`
+
+	SessionLifetime    time.Duration `env:"SESSION_LIFETIME" envDefault:"720h"`
+	SessionIdleTimeout time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"168h"`
+
+	MailFrom string `env:"MAIL_FROM" envDefault:"Latchkey <no-reply@localhost>"`
+	SMTPURL  string `env:"SMTP_URL"`
+
+	TokenTTLLogin         time.Duration `env:"TOKEN_TTL_LOGIN" envDefault:"15m"`
+	TokenTTLVerifyEmail   time.Duration `env:"TOKEN_TTL_VERIFY_EMAIL" envDefault:"24h"`
+	TokenTTLResetPassword time.Duration `env:"TOKEN_TTL_RESET_PASSWORD" envDefault:"1h"`
+
+	RateLimitBurst      int           `env:"RATE_LIMIT_BURST" envDefault:"10"`
+	RateLimitInterval   time.Duration `env:"RATE_LIMIT_INTERVAL" envDefault:"6s"`
+	MailLimitPerAddress int           `env:"MAIL_LIMIT_PER_ADDRESS" envDefault:"3"`
+	MailLimitWindow     time.Duration `env:"MAIL_LIMIT_WINDOW" envDefault:"15m"`
+
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
+
+	PasswordMinScore int `env:"PASSWORD_MIN_SCORE" envDefault:"2"`
+	// HashConcurrency bounds argon2id runs in flight; 0 means GOMAXPROCS.
+	HashConcurrency int `env:"HASH_CONCURRENCY" envDefault:"0"`
+	// SudoWindow is how recent a sign-in must be to change the email or
+	// delete the account without typing the password.
+	SudoWindow time.Duration `env:"SUDO_WINDOW" envDefault:"10m"`
+	LogLevel   string        `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+// Production reports whether APP_ENV is production.
+func (c Config) Production() bool { return c.AppEnv == "production" }
+
+// Secure reports whether the site is served over https (cookies get Secure).
+func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// loadConfig reads .env (if present) then the environment, and checks it.
+func loadConfig() (Config, error) {
+	if err := godotenv.Load(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Config{}, fmt.Errorf("read .env: %w", err)
+	}
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return Config{}, fmt.Errorf("read settings: %w", err)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c, c.validate()
+}
+
+// validate refuses settings that would run an unsafe or broken server, with
+// one line that names what is missing.
+func (c Config) validate() error {
+	switch c.AppEnv {
+	case "development", "production":
+	default:
+		return fmt.Errorf("APP_ENV must be development or production, not %q", c.AppEnv)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("BASE_URL must be an absolute http(s) URL such as https://example.com, not %q", c.BaseURL)
+	}
+	if c.Production() {
+		var missing []string
+		if u.Scheme != "https" {
+			missing = append(missing, "an https BASE_URL")
+		}
+		if c.SMTPURL == "" {
+			missing = append(missing, "a mail transport (SMTP_URL)")
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("APP_ENV=production needs %s", strings.Join(missing, " and "))
+		}
+	}
+	if c.RateLimitBurst < 1 || c.RateLimitInterval <= 0 {
+		return errors.New("RATE_LIMIT_BURST must be at least 1 and RATE_LIMIT_INTERVAL positive")
+	}
+	if c.SessionLifetime <= 0 || c.SessionIdleTimeout <= 0 {
+		return errors.New("SESSION_LIFETIME and SESSION_IDLE_TIMEOUT must be positive")
+	}
+	if c.TokenTTLLogin <= 0 || c.TokenTTLVerifyEmail <= 0 || c.TokenTTLResetPassword <= 0 {
+		return errors.New("TOKEN_TTL_LOGIN, TOKEN_TTL_VERIFY_EMAIL and TOKEN_TTL_RESET_PASSWORD must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+// Package db opens Latchkey's SQLite database, applies the embedded
+// migrations and holds the queries, one file per table, in plain
+// database/sql.
+//
+// It knows nothing of HTTP: it must never import echo or handlers. Callers
+// pass the current time in, so tests can move the clock.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	// The SQLite driver, registered as "sqlite3".
+	_ "github.com/mattn/go-sqlite3"
+
+	"latchkey/migrations"
+)
+
+// DB is the database: one connection for writes and a pool for reads.
+//
+// SQLite allows one writer at a time. Funnelling every write through one
+// connection, whose transactions start with BEGIN IMMEDIATE, means writers
+// queue in Go instead of failing with SQLITE_BUSY, while WAL lets any number
+// of readers run beside the writer.
+type DB struct {
+	Queries
+	Write *sql.DB
+	Read  *sql.DB
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Queries holds every query. Outside a transaction reads go to the reader
+// pool and writes to the writer; inside one (InTx) both go to the transaction.
+type Queries struct {
+	r, w querier
+}
+
+// Open opens (creating if needed) the SQLite file at path.
+func Open(path string) (*DB, error) {
+	w, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open %s for writing: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite3", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(0)
+	return &DB{Queries: Queries{r: r, w: w}, Write: w, Read: r}, nil
+}
+
+// dsn sets the pragmas a web app needs on every connection: WAL so readers
+// never wait for the writer, foreign keys on, a busy timeout for other
+// processes (the CLI, a backup), and synchronous=NORMAL, which is durable
+// across application crashes in WAL mode and much faster than FULL.
+func dsn(path string, readOnly bool) string {
+	v := url.Values{}
+	v.Set("_journal_mode", "WAL")
+	v.Set("_foreign_keys", "on")
+	v.Set("_busy_timeout", "10000")
+	v.Set("_synchronous", "NORMAL")
+	if readOnly {
+		v.Set("_query_only", "true")
+	} else {
+		v.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	return errors.Join(d.Read.Close(), d.Write.Close())
+}
+
+// Ping checks that the database answers a query.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.Read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies every embedded migration not yet applied.
+func (d *DB) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations.FS, ".")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.Write, sub)
+	if err != nil {
+		return fmt.Errorf("prepare migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	for _, r := range results {
+		slog.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the live database to path with
+// VACUUM INTO, which reads one snapshot while requests go on.
+func (d *DB) Backup(ctx context.Context, path string) error {
+	if _, err := d.Write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("back up to %s: %w", path, err)
+	}
+	return nil
+}
+
+// tx runs fn in one write transaction, committing when fn returns nil.
+func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := d.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn inside one write transaction, for queries that must commit
+// together or not at all (a token and the mail that carries it; a consumed
+// token and its effect).
+func (d *DB) InTx(ctx context.Context, fn func(q *Queries) error) error {
+	return d.tx(ctx, func(t *sql.Tx) error { return fn(&Queries{r: t, w: t}) })
+}
+
+func unix(t time.Time) int64 { return t.Unix() }
+
+func fromUnix(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(n.Int64, 0)
+}
+
+var errNoRows = sql.ErrNoRows
+
+type nullInt = sql.NullInt64

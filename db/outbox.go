@@ -1,0 +1,103 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Mail is one message in the outbox.
+type Mail struct {
+	ID        int64
+	To        string
+	Subject   string
+	Text      string
+	HTML      string
+	CreatedAt time.Time
+	Attempts  int
+	SentAt    time.Time // zero while pending
+	LastError string
+}
+
+// EnqueueMail adds a message to the outbox; the background sender delivers it.
+func (q *Queries) EnqueueMail(ctx context.Context, to, subject, text, html string, now time.Time) error {
+	_, err := q.w.ExecContext(ctx, `INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, to, subject, text, html, unix(now), unix(now))
+	if err != nil {
+		return fmt.Errorf("enqueue mail: %w", err)
+	}
+	return nil
+}
+
+// CountMailSince counts messages queued for an address since a time, for
+// the per-address cap.
+func (q *Queries) CountMailSince(ctx context.Context, to string, since time.Time) (int, error) {
+	var n int
+	err := q.w.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at > ?`, to, unix(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count mail: %w", err)
+	}
+	return n, nil
+}
+
+// DueMail returns up to limit unsent messages whose next attempt is due.
+func (q *Queries) DueMail(ctx context.Context, now time.Time, limit int) ([]Mail, error) {
+	return q.listMail(ctx, `WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`, unix(now), limit)
+}
+
+// RecentMail returns the newest messages first, for the development mailbox.
+func (q *Queries) RecentMail(ctx context.Context, limit int) ([]Mail, error) {
+	return q.listMail(ctx, `ORDER BY id DESC LIMIT ?`, limit)
+}
+
+func (q *Queries) listMail(ctx context.Context, where string, args ...any) ([]Mail, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT id, to_addr, subject, text_body, html_body, created_at, attempts, sent_at, last_error
+		FROM outbox `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list mail: %w", err)
+	}
+	defer rows.Close()
+	var out []Mail
+	for rows.Next() {
+		var m Mail
+		var created int64
+		var sent nullInt
+		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &m.HTML, &created, &m.Attempts, &sent, &m.LastError); err != nil {
+			return nil, fmt.Errorf("list mail: %w", err)
+		}
+		m.CreatedAt, m.SentAt = time.Unix(created, 0), fromUnix(sent)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MarkMailSent records a delivery. With forget, the bodies are blanked: in
+// production a delivered link should not sit in the database in clear text.
+func (q *Queries) MarkMailSent(ctx context.Context, id int64, now time.Time, forget bool) error {
+	query := `UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`
+	if forget {
+		query = `UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '', text_body = '', html_body = '' WHERE id = ?`
+	}
+	if _, err := q.w.ExecContext(ctx, query, unix(now), id); err != nil {
+		return fmt.Errorf("mark mail sent: %w", err)
+	}
+	return nil
+}
+
+// MarkMailFailed records a failed attempt and when to try again.
+func (q *Queries) MarkMailFailed(ctx context.Context, id int64, reason string, next time.Time) error {
+	_, err := q.w.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+		reason, unix(next), id)
+	if err != nil {
+		return fmt.Errorf("mark mail failed: %w", err)
+	}
+	return nil
+}
+
+// DeleteOldMail removes delivered messages created before cutoff.
+func (q *Queries) DeleteOldMail(ctx context.Context, cutoff time.Time) error {
+	if _, err := q.w.ExecContext(ctx, `DELETE FROM outbox WHERE sent_at IS NOT NULL AND created_at < ?`, unix(cutoff)); err != nil {
+		return fmt.Errorf("delete old mail: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Token is what a consumed one-time token stood for.
+type Token struct {
+	Purpose string
+	UserID  int64 // 0 when the token belongs to no account
+	Email   string
+}
+
+// CreateToken stores the hash of a new one-time token, retiring any earlier
+// token of the same purpose for the same user: only the newest link works.
+func (q *Queries) CreateToken(ctx context.Context, hash []byte, purpose string, userID int64, email string, now, expires time.Time) error {
+	if userID != 0 {
+		if _, err := q.w.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ? AND purpose = ?`, userID, purpose); err != nil {
+			return fmt.Errorf("retire old %s tokens: %w", purpose, err)
+		}
+	}
+	var uid any
+	if userID != 0 {
+		uid = userID
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO tokens (hash, purpose, user_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		hash, purpose, uid, email, unix(now), unix(expires))
+	if err != nil {
+		return fmt.Errorf("create %s token: %w", purpose, err)
+	}
+	return nil
+}
+
+// ConsumeToken deletes the token with this hash and purpose and returns what
+// it stood for. It is ErrNotFound when there is none, or it has expired (the
+// row is deleted either way). Run it in the transaction that applies the
+// token's effect, so a token is used exactly once.
+func (q *Queries) ConsumeToken(ctx context.Context, hash []byte, purpose string, now time.Time) (Token, error) {
+	var t Token
+	var uid nullInt
+	var expires int64
+	err := q.w.QueryRowContext(ctx, `DELETE FROM tokens WHERE hash = ? AND purpose = ? RETURNING purpose, user_id, email, expires_at`,
+		hash, purpose).Scan(&t.Purpose, &uid, &t.Email, &expires)
+	if isNoRows(err) {
+		return Token{}, ErrNotFound
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("consume %s token: %w", purpose, err)
+	}
+	if unix(now) >= expires {
+		return Token{}, ErrNotFound
+	}
+	t.UserID = uid.Int64
+	return t, nil
+}
+
+// PeekToken returns what a live token stands for without using it up: for
+// the page that shows the button, and to check a new password against the
+// account before the token is spent. ErrNotFound when missing or expired.
+func (q *Queries) PeekToken(ctx context.Context, hash []byte, purpose string, now time.Time) (Token, error) {
+	var t Token
+	var uid nullInt
+	err := q.r.QueryRowContext(ctx, `SELECT purpose, user_id, email FROM tokens WHERE hash = ? AND purpose = ? AND expires_at > ?`,
+		hash, purpose, unix(now)).Scan(&t.Purpose, &uid, &t.Email)
+	if isNoRows(err) {
+		return Token{}, ErrNotFound
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("peek %s token: %w", purpose, err)
+	}
+	t.UserID = uid.Int64
+	return t, nil
+}
+
+// EmailClaimed reports whether a live email-change token names this address:
+// someone has asked to move their account to it and not yet confirmed.
+func (q *Queries) EmailClaimed(ctx context.Context, email string, purpose string, exceptUser int64, now time.Time) (bool, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE email = ? AND purpose = ? AND user_id != ? AND expires_at > ?`,
+		email, purpose, exceptUser, unix(now)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("email claimed: %w", err)
+	}
+	return n > 0, nil
+}
+
+// DeleteUserTokens removes every token of a user (after a password reset or
+// change, older links must stop working).
+func (q *Queries) DeleteUserTokens(ctx context.Context, userID int64, purposes ...string) error {
+	for _, p := range purposes {
+		if _, err := q.w.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ? AND purpose = ?`, userID, p); err != nil {
+			return fmt.Errorf("delete %s tokens: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// DeleteExpiredTokens removes tokens past their expiry.
+func (q *Queries) DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error) {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, unix(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired tokens: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -1,0 +1,142 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// UserSession is one signed-in browser of a user.
+type UserSession struct {
+	ID              string
+	UserID          int64
+	CreatedAt       time.Time
+	LastSeenAt      time.Time
+	AuthenticatedAt time.Time
+	UserAgent       string
+	IP              string
+}
+
+// CreateUserSession records a new signed-in browser.
+func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
+	_, err := q.w.ExecContext(ctx, `INSERT INTO user_sessions
+		(id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.UserID, unix(s.CreatedAt), unix(s.LastSeenAt), unix(s.AuthenticatedAt), s.UserAgent, s.IP)
+	if err != nil {
+		return fmt.Errorf("create user session: %w", err)
+	}
+	return nil
+}
+
+// SessionUser loads a live session and its user in one query: the only
+// database read a signed-in page needs besides scs's own.
+func (q *Queries) SessionUser(ctx context.Context, sessionID string) (UserSession, User, error) {
+	row := q.r.QueryRowContext(ctx, `SELECT s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, s.user_agent, s.ip,
+		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at
+		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, sessionID)
+	var s UserSession
+	var created, seen, authed int64
+	var u User
+	var verified, disabled nullInt
+	var ucreated int64
+	err := row.Scan(&s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP,
+		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &ucreated)
+	if err != nil {
+		if isNoRows(err) {
+			return UserSession{}, User{}, ErrNotFound
+		}
+		return UserSession{}, User{}, fmt.Errorf("load session user: %w", err)
+	}
+	s.ID = sessionID
+	s.CreatedAt, s.LastSeenAt, s.AuthenticatedAt = time.Unix(created, 0), time.Unix(seen, 0), time.Unix(authed, 0)
+	u.EmailVerifiedAt, u.DisabledAt, u.CreatedAt = fromUnix(verified), fromUnix(disabled), time.Unix(ucreated, 0)
+	return s, u, nil
+}
+
+// TouchUserSession records activity, at most once a minute per session so a
+// busy reader does not turn every page view into a write.
+func (q *Queries) TouchUserSession(ctx context.Context, sessionID string, now time.Time) error {
+	_, err := q.w.ExecContext(ctx, `UPDATE user_sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at <= ?`,
+		unix(now), sessionID, unix(now.Add(-time.Minute)))
+	if err != nil {
+		return fmt.Errorf("touch user session: %w", err)
+	}
+	return nil
+}
+
+// MarkSessionAuthenticated records that the user proved who they are again
+// in this session (for actions that need a recent sign-in).
+func (q *Queries) MarkSessionAuthenticated(ctx context.Context, sessionID string, now time.Time) error {
+	_, err := q.w.ExecContext(ctx, `UPDATE user_sessions SET authenticated_at = ? WHERE id = ?`, unix(now), sessionID)
+	if err != nil {
+		return fmt.Errorf("mark session authenticated: %w", err)
+	}
+	return nil
+}
+
+// ListUserSessions returns a user's sessions, most recently seen first.
+func (q *Queries) ListUserSessions(ctx context.Context, userID int64) ([]UserSession, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip
+		FROM user_sessions WHERE user_id = ? ORDER BY last_seen_at DESC, created_at DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list user sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []UserSession
+	for rows.Next() {
+		var s UserSession
+		var created, seen, authed int64
+		if err := rows.Scan(&s.ID, &s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP); err != nil {
+			return nil, fmt.Errorf("list user sessions: %w", err)
+		}
+		s.CreatedAt, s.LastSeenAt, s.AuthenticatedAt = time.Unix(created, 0), time.Unix(seen, 0), time.Unix(authed, 0)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// DeleteUserSession ends one session of a user. The user id is part of the
+// match so that one user can never end another's session by guessing an id.
+func (q *Queries) DeleteUserSession(ctx context.Context, userID int64, sessionID string) error {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM user_sessions WHERE id = ? AND user_id = ?`, sessionID, userID)
+	if err != nil {
+		return fmt.Errorf("delete user session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteOtherUserSessions ends every session of a user but keepID (which may
+// be empty to end them all). It returns how many were ended.
+func (q *Queries) DeleteOtherUserSessions(ctx context.Context, userID int64, keepID string) (int64, error) {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = ? AND id != ?`, userID, keepID)
+	if err != nil {
+		return 0, fmt.Errorf("delete other user sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeleteStaleUserSessions removes sessions idle since before cutoff; scs has
+// already forgotten them.
+func (q *Queries) DeleteStaleUserSessions(ctx context.Context, idleSince, createdBefore time.Time) error {
+	_, err := q.w.ExecContext(ctx, `DELETE FROM user_sessions WHERE last_seen_at < ? OR created_at < ?`, unix(idleSince), unix(createdBefore))
+	if err != nil {
+		return fmt.Errorf("delete stale user sessions: %w", err)
+	}
+	return nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
+
+// DeleteUserSessionByID ends a session by its id alone (at sign-out, when
+// the id comes from the server-side session itself).
+func (q *Queries) DeleteUserSessionByID(ctx context.Context, sessionID string) error {
+	if _, err := q.w.ExecContext(ctx, `DELETE FROM user_sessions WHERE id = ?`, sessionID); err != nil {
+		return fmt.Errorf("delete user session: %w", err)
+	}
+	return nil
+}

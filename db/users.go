@@ -1,0 +1,167 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// User is an account.
+type User struct {
+	ID              int64
+	Name            string
+	Email           string
+	PasswordHash    string
+	EmailVerifiedAt time.Time // zero when not verified
+	DisabledAt      time.Time // zero when enabled
+	CreatedAt       time.Time
+}
+
+// Verified reports whether the user has followed a verification link.
+func (u User) Verified() bool { return !u.EmailVerifiedAt.IsZero() }
+
+// Disabled reports whether an operator has disabled the account.
+func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+// HasPassword reports whether the user ever set a password.
+func (u User) HasPassword() bool { return u.PasswordHash != "" }
+
+var (
+	// ErrNotFound is returned when a row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrEmailTaken is returned when an address already has an account.
+	ErrEmailTaken = errors.New("email already has an account")
+)
+
+const userColumns = `id, name, email, password_hash, email_verified_at, disabled_at, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var verified, disabled sql.NullInt64
+	var created int64
+	if err := row.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &created); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return User{}, ErrNotFound
+		}
+		return User{}, err
+	}
+	u.EmailVerifiedAt = fromUnix(verified)
+	u.DisabledAt = fromUnix(disabled)
+	u.CreatedAt = time.Unix(created, 0)
+	return u, nil
+}
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// CreateUser inserts a user; ErrEmailTaken when the address (in any case)
+// already has one. passwordHash may be empty for link-only accounts.
+func (q *Queries) CreateUser(ctx context.Context, name, email, passwordHash string, now time.Time) (User, error) {
+	row := q.w.QueryRowContext(ctx, `INSERT INTO users (name, email, password_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING `+userColumns, name, email, passwordHash, unix(now), unix(now))
+	u, err := scanUser(row)
+	if isUniqueViolation(err) {
+		return User{}, ErrEmailTaken
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UserByEmail finds a user by address, case-insensitively.
+func (q *Queries) UserByEmail(ctx context.Context, email string) (User, error) {
+	u, err := scanUser(q.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, fmt.Errorf("user by email: %w", err)
+	}
+	return u, err
+}
+
+// UserByID finds a user by id.
+func (q *Queries) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(q.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, fmt.Errorf("user by id: %w", err)
+	}
+	return u, err
+}
+
+// ListUsers returns every user, oldest first.
+func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (q *Queries) updateUser(ctx context.Context, what, set string, args ...any) error {
+	res, err := q.w.ExecContext(ctx, `UPDATE users SET `+set+` WHERE id = ?`, args...)
+	if isUniqueViolation(err) {
+		return ErrEmailTaken
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetPasswordHash replaces a user's password hash.
+func (q *Queries) SetPasswordHash(ctx context.Context, userID int64, hash string, now time.Time) error {
+	return q.updateUser(ctx, "set password", `password_hash = ?, updated_at = ?`, hash, unix(now), userID)
+}
+
+// SetName changes a user's display name.
+func (q *Queries) SetName(ctx context.Context, userID int64, name string, now time.Time) error {
+	return q.updateUser(ctx, "set name", `name = ?, updated_at = ?`, name, unix(now), userID)
+}
+
+// SetEmail changes a user's address and marks it verified: the only way to
+// change it is to follow a link sent to the new address.
+func (q *Queries) SetEmail(ctx context.Context, userID int64, email string, now time.Time) error {
+	return q.updateUser(ctx, "set email", `email = ?, email_verified_at = ?, updated_at = ?`, email, unix(now), unix(now), userID)
+}
+
+// MarkEmailVerified records that the user followed a link sent to their address.
+func (q *Queries) MarkEmailVerified(ctx context.Context, userID int64, now time.Time) error {
+	return q.updateUser(ctx, "mark email verified", `email_verified_at = COALESCE(email_verified_at, ?), updated_at = ?`, unix(now), unix(now), userID)
+}
+
+// SetDisabled disables (true) or enables (false) an account.
+func (q *Queries) SetDisabled(ctx context.Context, userID int64, disabled bool, now time.Time) error {
+	var at any
+	if disabled {
+		at = unix(now)
+	}
+	return q.updateUser(ctx, "set disabled", `disabled_at = ?, updated_at = ?`, at, unix(now), userID)
+}
+
+// DeleteUser removes a user; their sessions and tokens go with them
+// (ON DELETE CASCADE).
+func (q *Queries) DeleteUser(ctx context.Context, userID int64) error {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

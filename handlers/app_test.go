@@ -1,0 +1,299 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"net/http/httptest"
+
+	"latchkey/accounts"
+	"latchkey/auth"
+	"latchkey/db"
+)
+
+// testApp is the real application — real SQLite file in t.TempDir(), real
+// middleware, real handlers — served over loopback by httptest.
+type testApp struct {
+	t     *testing.T
+	srv   *httptest.Server
+	db    *db.DB
+	acc   *accounts.Service
+	h     *Handlers
+	logs  *logBuffer
+	clock *testClock
+}
+
+type testConfig struct {
+	handlers Config
+	mailLimit int
+}
+
+// newTestApp starts the app. Options change the configuration.
+func newTestApp(t *testing.T, opts ...func(*testConfig)) *testApp {
+	t.Helper()
+	cfg := testConfig{
+		handlers: Config{Dev: true, BaseURL: "http://latchkey.test", RateBurst: 1000, RateInterval: time.Millisecond,
+			TokenTTLLogin: 15 * time.Minute, TokenTTLReset: time.Hour, SudoWindow: 10 * time.Minute},
+		mailLimit: 100,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	d, err := db.Open(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); d.Close() })
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	clock := &testClock{now: time.Now()}
+	hasher := testHasher(t)
+	acc := &accounts.Service{DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: auth.DefaultMinPasswordScore},
+		TTL:     auth.TokenTTLs{Login: 15 * time.Minute, VerifyEmail: 24 * time.Hour, ResetPassword: time.Hour},
+		BaseURL: cfg.handlers.BaseURL, MailLimit: cfg.mailLimit, MailWindow: 15 * time.Minute, Log: log, Now: clock.Now}
+	sessions := NewSessions(d.SessionStore(ctx), 720*time.Hour, 168*time.Hour, cfg.handlers.Secure)
+	h := New(cfg.handlers, d, acc, sessions, log, clock.Now)
+	e, err := h.Server()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &testApp{t: t, srv: srv, db: d, acc: acc, h: h, logs: logs, clock: clock}
+}
+
+var (
+	hasherOnce sync.Once
+	sharedHash *auth.Hasher
+)
+
+// testHasher is one Hasher for the whole test binary: its dummy hash costs
+// a real argon2id run.
+func testHasher(t *testing.T) *auth.Hasher {
+	hasherOnce.Do(func() {
+		var err error
+		sharedHash, err = auth.NewHasher(auth.Params, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return sharedHash
+}
+
+// testClock is a clock tests can move.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// logBuffer collects every log line, safely from many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// client is one browser: a cookie jar, no redirects followed.
+type client struct {
+	t    *testing.T
+	app  *testApp
+	http *http.Client
+	// header is sent with every request (e.g. X-Forwarded-For, User-Agent).
+	header http.Header
+}
+
+func (a *testApp) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: a.t, app: a, header: http.Header{},
+		http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// response is a finished response with its body read.
+type response struct {
+	*http.Response
+	body string
+}
+
+func (c *client) do(req *http.Request) *response {
+	c.t.Helper()
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return &response{Response: res, body: string(b)}
+}
+
+func (c *client) get(path string) *response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.app.srv.URL+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// cookie returns the value of a cookie the jar holds for the app.
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(c.app.srv.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// csrf returns this browser's CSRF token, loading a page first if needed.
+func (c *client) csrf() string {
+	c.t.Helper()
+	if tok := c.cookie("_csrf"); tok != "" {
+		return tok
+	}
+	res := c.get("/login")
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindStringSubmatch(res.body)
+	if m == nil {
+		c.t.Fatalf("no CSRF token on /login")
+	}
+	return m[1]
+}
+
+// postForm posts a form with this browser's CSRF token.
+func (c *client) postForm(path string, form url.Values) *response {
+	c.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, set := form["_csrf"]; !set {
+		form.Set("_csrf", c.csrf())
+	}
+	return c.postRaw(path, form.Encode())
+}
+
+// postRaw posts a body as-is (no CSRF added).
+func (c *client) postRaw(path, body string) *response {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.app.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// signup creates an account through the real form and expects success.
+func (c *client) signup(name, email, password string) {
+	c.t.Helper()
+	res := c.postForm("/signup", url.Values{"name": {name}, "email": {email}, "password": {password}})
+	assertStatus(c.t, res, http.StatusSeeOther)
+	assertLocation(c.t, res, "/dashboard")
+}
+
+func (c *client) login(email, password string) *response {
+	c.t.Helper()
+	return c.postForm("/login", url.Values{"email": {email}, "password": {password}})
+}
+
+func assertStatus(t *testing.T, res *response, want int) {
+	t.Helper()
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d\n%s", res.Request.Method, res.Request.URL.Path, res.StatusCode, want, excerpt(res.body))
+	}
+}
+
+func assertLocation(t *testing.T, res *response, want string) {
+	t.Helper()
+	if got := res.Header.Get("Location"); got != want {
+		t.Fatalf("%s %s: Location %q, want %q", res.Request.Method, res.Request.URL.Path, got, want)
+	}
+}
+
+func assertContains(t *testing.T, res *response, want string) {
+	t.Helper()
+	if !strings.Contains(res.body, want) {
+		t.Fatalf("%s %s: body does not contain %q\n%s", res.Request.Method, res.Request.URL.Path, want, excerpt(res.body))
+	}
+}
+
+func assertNotContains(t *testing.T, res *response, unwanted string) {
+	t.Helper()
+	if strings.Contains(res.body, unwanted) {
+		t.Fatalf("%s %s: body contains %q", res.Request.Method, res.Request.URL.Path, unwanted)
+	}
+}
+
+func excerpt(s string) string {
+	if i := strings.Index(s, "<main"); i >= 0 {
+		s = s[i:]
+	}
+	if len(s) > 1500 {
+		s = s[:1500] + "…"
+	}
+	return s
+}
+
+// lastLink returns the newest link to path in the outbox for address to.
+func (a *testApp) lastLink(to, path string) string {
+	a.t.Helper()
+	msgs, err := a.db.RecentMail(context.Background(), 100)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	re := regexp.MustCompile(regexp.QuoteMeta(a.h.cfg.BaseURL+path) + `\?token=[A-Za-z0-9_-]+`)
+	for _, m := range msgs {
+		if strings.EqualFold(m.To, to) {
+			if l := re.FindString(m.Text); l != "" {
+				return strings.TrimPrefix(l, a.h.cfg.BaseURL)
+			}
+		}
+	}
+	a.t.Fatalf("no mail to %s with a link to %s", to, path)
+	return ""
+}
+
+const strongPassword = "correct horse battery staple"

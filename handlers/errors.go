@@ -1,0 +1,111 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"latchkey/views"
+)
+
+// render writes a templ component with a status code, straight to the
+// response (no intermediate buffer).
+func render(c echo.Context, status int, t templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return t.Render(c.Request().Context(), c.Response())
+}
+
+// handleError is Echo's error handler: every error becomes a page, and a
+// 500 never shows internals, only the request id that is in the log.
+func (h *Handlers) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, heading, message := http.StatusInternalServerError, "Something went wrong",
+		"Sorry, something went wrong on our side. Please try again in a moment."
+	var he *echo.HTTPError
+	var tooMany *errTooMany
+	var maxBytes *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooMany):
+		status, heading = http.StatusTooManyRequests, "Too many attempts"
+		c.Response().Header().Set("Retry-After", tooMany.retryAfter())
+		message = "You've made too many attempts in a short time. Please wait " + waitWords(tooMany.retryAfter()) + " and try again."
+	case errors.Is(err, errCSRF):
+		status, heading = http.StatusForbidden, "This form has expired"
+		message = "For your security, forms expire and only work from this site. Go back, reload the page and try again."
+	case errors.Is(err, errRequestTooLarge), errors.As(err, &maxBytes):
+		status, heading, message = http.StatusRequestEntityTooLarge, "That was too much", "The form you sent is larger than we accept."
+	case errors.As(err, &he):
+		status = he.Code
+		switch he.Code {
+		case http.StatusNotFound:
+			heading, message = "Page not found", "We couldn't find that page. Check the address, or start again from the home page."
+		case http.StatusMethodNotAllowed:
+			heading, message = "Not allowed", "That page can't be used this way."
+		case http.StatusForbidden:
+			heading, message = "Not allowed", "You don't have access to this page."
+		case http.StatusRequestEntityTooLarge:
+			heading, message = "That was too much", "The form you sent is larger than we accept."
+		case http.StatusBadRequest:
+			heading, message = "Bad request", "We couldn't understand that request."
+		default:
+			if he.Code < 500 {
+				heading, message = http.StatusText(he.Code), "We couldn't do that."
+			} else {
+				status = http.StatusInternalServerError
+			}
+		}
+	}
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
+	if status >= 500 {
+		if errors.Is(err, context.Canceled) {
+			// The client went away; nobody will read the page.
+			return
+		}
+		h.log.ErrorContext(c.Request().Context(), "request failed", "request_id", rid, "err", err)
+	} else {
+		rid = ""
+	}
+	p := h.page(c, heading)
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	if err := render(c, status, views.ErrorPage(p, status, heading, message, rid)); err != nil {
+		h.log.ErrorContext(c.Request().Context(), "render error page", "err", err)
+	}
+}
+
+func waitWords(seconds string) string {
+	if seconds == "1" {
+		return "1 second"
+	}
+	return seconds + " seconds"
+}
+
+// authErrors are the pages of /auth/error?error=CODE, named as in Auth.js.
+var authErrors = map[string]struct{ heading, message, action, href string }{
+	"Configuration": {"Server error", "There is a problem with the server's configuration. Please try again later.", "", ""},
+	"AccessDenied":  {"Access denied", "You do not have permission to sign in.", "Back to sign in", "/login"},
+	"Verification": {"This link can't be used", "The sign-in link is no longer valid. It may have been used already, or it may have expired. Links work once and for a limited time.",
+		"Get a new link", "/login"},
+	"Default": {"Something went wrong", "We couldn't sign you in. Please try again.", "Back to sign in", "/login"},
+}
+
+// authError renders /auth/error. Unknown codes show Default; the code is
+// never echoed back, so nothing from the URL reaches the page.
+func (h *Handlers) authError(c echo.Context) error {
+	code := c.QueryParam("error")
+	e, ok := authErrors[code]
+	if !ok {
+		e = authErrors["Default"]
+	}
+	// 200: the page itself was found; the failure it describes happened on
+	// the request that redirected here.
+	return render(c, http.StatusOK, views.AuthError(h.page(c, e.heading), e.heading, e.message, e.action, e.href))
+}

@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/go-playground/locales/en"
+	ut "github.com/go-playground/universal-translator"
+	"github.com/go-playground/validator/v10"
+	entranslations "github.com/go-playground/validator/v10/translations/en"
+	"github.com/labstack/echo/v4"
+
+	"latchkey/views"
+)
+
+// validation is the validator with English messages, built once.
+type validation struct {
+	v     *validator.Validate
+	trans ut.Translator
+}
+
+var (
+	validationOnce sync.Once
+	validate       *validation
+)
+
+func getValidation() *validation {
+	validationOnce.Do(func() {
+		v := validator.New(validator.WithRequiredStructEnabled())
+		// Errors are keyed by the form field's name, and messages name
+		// the field by its label tag: "Email address is required".
+		v.RegisterTagNameFunc(func(f reflect.StructField) string {
+			if l := f.Tag.Get("label"); l != "" {
+				return l
+			}
+			return f.Tag.Get("form")
+		})
+		english := en.New()
+		trans, _ := ut.New(english, english).GetTranslator("en")
+		if err := entranslations.RegisterDefaultTranslations(v, trans); err != nil {
+			panic(err)
+		}
+		// Friendlier wording than the defaults, written for people.
+		override := map[string]string{
+			"required": "Enter your {0}.",
+			"email":    "Enter an email address like name@example.com.",
+		}
+		for tag, text := range override {
+			_ = v.RegisterTranslation(tag, trans, func(ut ut.Translator) error {
+				return ut.Add(tag, text, true)
+			}, func(ut ut.Translator, fe validator.FieldError) string {
+				t, _ := ut.T(fe.Tag(), strings.ToLower(fe.Field()))
+				return t
+			})
+		}
+		validate = &validation{v: v, trans: trans}
+	})
+	return validate
+}
+
+// bind reads the request's form into dst (a pointer to a struct with form,
+// validate and label tags) and validates it. It returns nil when all is
+// well, or one message per form field, keyed by the field's name.
+//
+// Text that is not valid UTF-8, or has control characters, is refused here
+// before validation: it can only be an attack or a broken client.
+func bind(c echo.Context, dst any) views.Errors {
+	form, err := c.FormParams()
+	if err != nil {
+		var maxErr interface{ Error() string }
+		if errors.As(err, &maxErr) && strings.Contains(err.Error(), "too large") {
+			return views.Errors{"": "That request was too large."}
+		}
+		return views.Errors{"": "We couldn't read that form. Please try again."}
+	}
+	errs := views.Errors{}
+	for name, values := range form {
+		for _, v := range values {
+			if !validText(v) {
+				errs[name] = "This contains characters we can't accept. Please type it again."
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
+		return views.Errors{"": "We couldn't read that form. Please try again."}
+	}
+	return check(dst)
+}
+
+// check validates a bound struct.
+func check(dst any) views.Errors {
+	val := getValidation()
+	err := val.v.Struct(dst)
+	if err == nil {
+		return nil
+	}
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		return views.Errors{"": "We couldn't read that form. Please try again."}
+	}
+	names := formNames(dst)
+	errs := views.Errors{}
+	for _, fe := range verrs {
+		name := names[fe.StructField()]
+		if _, seen := errs[name]; !seen {
+			errs[name] = sentence(fe.Translate(val.trans))
+		}
+	}
+	return errs
+}
+
+// formNames maps struct field names to their form names.
+func formNames(dst any) map[string]string {
+	t := reflect.TypeOf(dst)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	out := map[string]string{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		out[f.Name] = f.Tag.Get("form")
+	}
+	return out
+}
+
+// sentence capitalises a message and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

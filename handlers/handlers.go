@@ -1,0 +1,121 @@
+// Package handlers is Latchkey's HTTP layer: every route (routes.go), the
+// middleware, one file per feature, form binding and validation, and the one
+// error handler that turns errors into pages.
+//
+// A handler binds and validates a form, calls accounts (or db for simple
+// reads), then redirects with 303 or renders a view. Handlers hold no SQL,
+// no hashing and no SMTP.
+package handlers
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"latchkey/accounts"
+	"latchkey/db"
+)
+
+// Config is what the HTTP layer needs to know of the settings.
+type Config struct {
+	Dev            bool // development: /dev/mailbox exists
+	Secure         bool // served over https: Secure cookies, HSTS
+	BaseURL        string
+	TrustedProxies []string
+	RateBurst      int
+	RateInterval   time.Duration
+	TokenTTLLogin  time.Duration
+	TokenTTLReset  time.Duration
+	SudoWindow     time.Duration
+	// BodyLimit caps a request body; forms are small.
+	BodyLimit int64
+}
+
+// Handlers holds the dependencies of every handler; New builds it, and
+// Server wires it into an Echo instance.
+type Handlers struct {
+	cfg      Config
+	db       *db.DB
+	accounts *accounts.Service
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	limits   *limits
+	now      func() time.Time
+}
+
+// New returns the handlers. now may be nil (time.Now).
+func New(cfg Config, d *db.DB, acc *accounts.Service, sessions *scs.SessionManager, log *slog.Logger, now func() time.Time) *Handlers {
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 64 << 10
+	}
+	if cfg.SudoWindow == 0 {
+		cfg.SudoWindow = 10 * time.Minute
+	}
+	h := &Handlers{cfg: cfg, db: d, accounts: acc, sessions: sessions, log: log, now: now}
+	h.limits = newLimits(cfg.RateBurst, cfg.RateInterval, now)
+	return h
+}
+
+// Server returns the whole HTTP application: middleware, routes and the
+// error handler.
+func (h *Handlers) Server() (*echo.Echo, error) {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Logger.SetOutput(discard{})
+	ipx, err := ipExtractor(h.cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	e.IPExtractor = ipx
+	e.HTTPErrorHandler = h.handleError
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = 30 * time.Second
+	e.Server.WriteTimeout = 30 * time.Second
+	e.Server.IdleTimeout = 120 * time.Second
+	e.Server.MaxHeaderBytes = 64 << 10
+	h.Routes(e)
+	return e, nil
+}
+
+// ipExtractor believes X-Forwarded-For only from the listed proxies; with
+// none, the client is the address of the connection.
+func ipExtractor(proxies []string) (echo.IPExtractor, error) {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect(), nil
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		if _, n, err := net.ParseCIDR(p); err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+			continue
+		}
+		ip := net.ParseIP(p)
+		if ip == nil {
+			return nil, &net.ParseError{Type: "TRUSTED_PROXIES address", Text: p}
+		}
+		bits := 128
+		if ip.To4() != nil {
+			ip, bits = ip.To4(), 32
+		}
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// redirect answers a successful POST: 303 See Other, so the browser GETs
+// the next page and a reload does not post again.
+func redirect(c echo.Context, to string) error {
+	return c.Redirect(http.StatusSeeOther, to)
+}

@@ -1,0 +1,107 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Email is the content of one message before it is rendered to text and HTML.
+type Email struct {
+	To      string
+	Name    string
+	Subject string
+	Heading string
+	Lines   []string
+	Button  string
+	Link    string
+	Footer  string
+}
+
+const ignoreIfNotYou = "If this wasn't you, you can ignore this email: nothing changes until the link is used."
+
+// Render returns the message with its plain-text and HTML parts.
+func (e Email) Render() (Message, error) {
+	var html bytes.Buffer
+	if err := emailHTML(e).Render(context.Background(), &html); err != nil {
+		return Message{}, fmt.Errorf("render %q: %w", e.Subject, err)
+	}
+	var text strings.Builder
+	fmt.Fprintf(&text, "Hello %s,\n\n", e.Name)
+	for _, l := range e.Lines {
+		text.WriteString(l + "\n\n")
+	}
+	if e.Link != "" {
+		fmt.Fprintf(&text, "%s:\n%s\n\n", e.Button, e.Link)
+	}
+	if e.Footer != "" {
+		text.WriteString(e.Footer + "\n")
+	}
+	text.WriteString("\n— Latchkey\n")
+	return Message{To: e.To, Subject: e.Subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// Lasts says how long a link works, in words.
+func Lasts(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		if d == time.Hour {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d >= time.Minute:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
+}
+
+// LoginLink is the magic sign-in link.
+func LoginLink(to, name, link string, ttl time.Duration) Email {
+	return Email{To: to, Name: name, Subject: "Your Latchkey sign-in link", Heading: "Sign in to Latchkey",
+		Lines:  []string{"Use the button below to sign in. The link works once and for " + Lasts(ttl) + "."},
+		Button: "Sign in", Link: link, Footer: "If you didn't ask to sign in, you can ignore this email: nobody can sign in without this link."}
+}
+
+// VerifyEmail asks a new user to confirm their address.
+func VerifyEmail(to, name, link string, ttl time.Duration) Email {
+	return Email{To: to, Name: name, Subject: "Confirm your email address", Heading: "Confirm your email address",
+		Lines:  []string{"Thanks for signing up. Please confirm that this is your address. The link works for " + Lasts(ttl) + "."},
+		Button: "Confirm my address", Link: link, Footer: "If you didn't create a Latchkey account, you can ignore this email."}
+}
+
+// ResetPassword carries a password reset link.
+func ResetPassword(to, name, link string, ttl time.Duration) Email {
+	return Email{To: to, Name: name, Subject: "Reset your Latchkey password", Heading: "Reset your password",
+		Lines:  []string{"Someone (hopefully you) asked to reset the password for this account. The link works once and for " + Lasts(ttl) + "."},
+		Button: "Choose a new password", Link: link, Footer: ignoreIfNotYou}
+}
+
+// SignupAttempt tells the owner of an address that someone tried to sign up
+// with it. The signup page says the same thing either way, so only the
+// owner learns that the address already has an account.
+func SignupAttempt(to, name, loginURL, resetURL string) Email {
+	return Email{To: to, Name: name, Subject: "Someone tried to sign up with your address", Heading: "You already have an account",
+		Lines: []string{"Someone just tried to create a Latchkey account with this email address, which already has one.",
+			"If it was you, sign in instead, or reset your password at " + resetURL + "."},
+		Button: "Sign in", Link: loginURL, Footer: "If it wasn't you, you can ignore this email: your account has not changed."}
+}
+
+// Notice tells the account's owner that something security-relevant
+// happened, when and from where, and what to do if it wasn't them.
+func Notice(to, name, subject, what string, at time.Time, device, ip, settingsURL string) Email {
+	return Email{To: to, Name: name, Subject: subject, Heading: subject,
+		Lines: []string{what, fmt.Sprintf("When: %s. Device: %s. IP address: %s.", at.UTC().Format("2 Jan 2006 15:04 MST"), device, ip)},
+		Button: "Review your account", Link: settingsURL,
+		Footer: "If this wasn't you, reset your password now and sign out your other sessions from your account settings."}
+}
+
+// ConfirmEmailChange is sent to the new address of an email change.
+func ConfirmEmailChange(to, name, link string, ttl time.Duration) Email {
+	return Email{To: to, Name: name, Subject: "Confirm your new email address", Heading: "Confirm your new email address",
+		Lines:  []string{"You asked to change the email address of your Latchkey account to this one. The change happens when you use the link, which works once and for " + Lasts(ttl) + "."},
+		Button: "Confirm the change", Link: link, Footer: "If you didn't ask for this, ignore this email: nothing changes."}
+}

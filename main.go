@@ -1,0 +1,202 @@
+// Command latchkey serves the Latchkey web app and runs its operator
+// commands.
+//
+//	latchkey [serve]            serve the app (the default)
+//	latchkey migrate            apply database migrations and exit
+//	latchkey user list|create|disable|enable|delete …
+//	latchkey backup PATH        write a consistent copy of the database
+//
+// Every command reads the settings of .env.example from the environment and
+// an optional .env file.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"latchkey/accounts"
+	"latchkey/auth"
+	"latchkey/db"
+	"latchkey/handlers"
+	"latchkey/mail"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "latchkey:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Usage: latchkey [command]
+
+Commands:
+  serve                 serve the app (default)
+  migrate               apply database migrations and exit
+  user list             list accounts
+  user create --email EMAIL --name NAME
+                        create an account (prints a sign-in link in development)
+  user disable EMAIL    disable an account: it cannot sign in, its sessions end
+  user enable EMAIL     enable a disabled account
+  user delete EMAIL     delete an account with its sessions and tokens
+  backup PATH           write a consistent copy of the live database to PATH
+
+Settings come from the environment and .env; see .env.example.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "serve", "migrate", "user", "backup":
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	slog.SetDefault(log)
+	d, err := db.Open(cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	switch cmd {
+	case "migrate":
+		fmt.Fprintln(stdout, "migrations applied to", cfg.DatabasePath)
+		return nil
+	case "backup":
+		if len(args) != 1 {
+			return errors.New("usage: latchkey backup PATH")
+		}
+		if err := d.Backup(ctx, args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "backup written to", args[0])
+		return nil
+	}
+	acc, err := newAccounts(cfg, d, log)
+	if err != nil {
+		return err
+	}
+	if cmd == "user" {
+		return userCommand(ctx, cfg, acc, args, stdout)
+	}
+	return serve(ctx, cfg, d, acc, log)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func newAccounts(cfg Config, d *db.DB, log *slog.Logger) (*accounts.Service, error) {
+	hasher, err := auth.NewHasher(auth.Params, cfg.HashConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	return &accounts.Service{
+		DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: cfg.PasswordMinScore},
+		TTL:     auth.TokenTTLs{Login: cfg.TokenTTLLogin, VerifyEmail: cfg.TokenTTLVerifyEmail, ResetPassword: cfg.TokenTTLResetPassword},
+		BaseURL: cfg.BaseURL, MailLimit: cfg.MailLimitPerAddress, MailWindow: cfg.MailLimitWindow,
+		Log: log, Now: time.Now,
+	}, nil
+}
+
+// serve runs the web server and the mail sender until SIGINT or SIGTERM,
+// then lets requests in flight finish.
+func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var mailer mail.Mailer = mail.LogOnly{Log: log}
+	if cfg.SMTPURL != "" {
+		smtp, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return err
+		}
+		mailer = smtp
+	}
+	worker := mail.NewWorker(d, mailer, log, !cfg.Production())
+	acc.MailQueued = worker.Wake
+	go worker.Run(ctx)
+	go cleanup(ctx, d, cfg, log)
+
+	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.SessionLifetime, cfg.SessionIdleTimeout, cfg.Secure())
+	h := handlers.New(handlers.Config{
+		Dev: !cfg.Production(), Secure: cfg.Secure(), BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
+		RateBurst: cfg.RateLimitBurst, RateInterval: cfg.RateLimitInterval,
+		TokenTTLLogin: cfg.TokenTTLLogin, TokenTTLReset: cfg.TokenTTLResetPassword, SudoWindow: cfg.SudoWindow,
+	}, d, acc, sessions, log, nil)
+	e, err := h.Server()
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() {
+		log.Info("listening", "addr", "http://"+cfg.ListenAddr, "base_url", cfg.BaseURL, "env", cfg.AppEnv, "database", cfg.DatabasePath)
+		errc <- e.Start(cfg.ListenAddr)
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := e.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// cleanup deletes expired tokens, stale session records and old delivered
+// mail every few minutes.
+func cleanup(ctx context.Context, d *db.DB, cfg Config, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if _, err := d.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
+			log.Warn("clean up tokens", "err", err)
+		}
+		if err := d.DeleteStaleUserSessions(ctx, now.Add(-cfg.SessionIdleTimeout), now.Add(-cfg.SessionLifetime)); err != nil && ctx.Err() == nil {
+			log.Warn("clean up sessions", "err", err)
+		}
+		if err := d.DeleteOldMail(ctx, now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
+			log.Warn("clean up mail", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+

@@ -1,0 +1,72 @@
+// Package views renders every page with templ: the layout, shared parts
+// (form field, error summary, flash, buttons) and one component per page.
+//
+// Views receive plain values and never query anything: they may import
+// static (for asset paths) and nothing from db, handlers or echo.
+package views
+
+// Page is what every page needs besides its own content.
+type Page struct {
+	Title    string
+	CSRF     string // the token for the hidden _csrf field
+	Flash    string
+	SignedIn bool
+	UserName string
+	Dev      bool // development: shows the link to /dev/mailbox
+	Wide     bool // settings and lists use a wider column
+}
+
+// Errors maps a form field's name to the message shown next to it.
+type Errors map[string]string
+
+// Field describes one labelled input.
+type Field struct {
+	Name         string
+	ID           string // defaults to "f-" + Name
+	Label        string
+	Type         string
+	Value        string
+	Autocomplete string
+	Hint         string
+	Required     bool
+	Autofocus    bool
+	MaxLength    int
+}
+
+func (f Field) id() string {
+	if f.ID != "" {
+		return f.ID
+	}
+	return "f-" + f.Name
+}
+
+func (f Field) describedBy(err string) string {
+	ids := ""
+	if f.Hint != "" {
+		ids = f.id() + "-hint"
+	}
+	if err != "" {
+		if ids != "" {
+			ids += " "
+		}
+		ids += f.id() + "-error"
+	}
+	return ids
+}
+
+// summaryItem is one line of the error summary, linking to its field.
+type summaryItem struct{ ID, Message string }
+
+// summary lists errs in the order the fields appear on the page.
+func summary(errs Errors, order ...Field) []summaryItem {
+	var out []summaryItem
+	for _, f := range order {
+		if msg, ok := errs[f.Name]; ok {
+			out = append(out, summaryItem{ID: f.id(), Message: msg})
+		}
+	}
+	if msg, ok := errs[""]; ok {
+		out = append([]summaryItem{{Message: msg}}, out...)
+	}
+	return out
+}
