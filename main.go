@@ -199,4 +199,3 @@ func cleanup(ctx context.Context, d *db.DB, cfg Config, log *slog.Logger) {
 		}
 	}
 }
-

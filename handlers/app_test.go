@@ -35,7 +35,7 @@ type testApp struct {
 }
 
 type testConfig struct {
-	handlers Config
+	handlers  Config
 	mailLimit int
 }
 

@@ -94,7 +94,7 @@ func SignupAttempt(to, name, loginURL, resetURL string) Email {
 // happened, when and from where, and what to do if it wasn't them.
 func Notice(to, name, subject, what string, at time.Time, device, ip, settingsURL string) Email {
 	return Email{To: to, Name: name, Subject: subject, Heading: subject,
-		Lines: []string{what, fmt.Sprintf("When: %s. Device: %s. IP address: %s.", at.UTC().Format("2 Jan 2006 15:04 MST"), device, ip)},
+		Lines:  []string{what, fmt.Sprintf("When: %s. Device: %s. IP address: %s.", at.UTC().Format("2 Jan 2006 15:04 MST"), device, ip)},
 		Button: "Review your account", Link: settingsURL,
 		Footer: "If this wasn't you, reset your password now and sign out your other sessions from your account settings."}
 }
