@@ -146,7 +146,7 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 
 	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.SessionLifetime, cfg.SessionIdleTimeout, cfg.Secure())
 	h := handlers.New(handlers.Config{
-		Dev: !cfg.Production(), Secure: cfg.Secure(), BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
+		Dev: !cfg.Production(), Secure: cfg.Secure(), HSTS: cfg.Production(), BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
 		RateBurst: cfg.RateLimitBurst, RateInterval: cfg.RateLimitInterval,
 		TokenTTLLogin: cfg.TokenTTLLogin, TokenTTLReset: cfg.TokenTTLResetPassword, SudoWindow: cfg.SudoWindow,
 	}, d, acc, sessions, log, nil)

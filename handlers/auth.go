@@ -67,7 +67,7 @@ type loginForm struct {
 
 func (h *Handlers) loginPage(c echo.Context) error {
 	next := auth.SafeNext(c.QueryParam("next"), "")
-	return render(c, http.StatusOK, views.Login(h.page(c, "Sign in"), views.LoginForm{Next: next, Remember: true}, nil, nil))
+	return render(c, http.StatusOK, views.Login(h.page(c, "Sign in"), views.LoginForm{Next: next}, nil, nil))
 }
 
 // credentialsMismatch is the one message for a wrong password and an unknown
@@ -80,6 +80,10 @@ func (h *Handlers) login(c echo.Context) error {
 	var f loginForm
 	errs := bind(c, &f)
 	f.Email = auth.NormalizeEmail(f.Email)
+	if f.Next == "" {
+		// DESIGN.md: next may come as a field or in the query string.
+		f.Next = c.QueryParam("next")
+	}
 	remember := f.Remember != "" && f.Remember != "off" && f.Remember != "false"
 	form := views.LoginForm{Email: f.Email, Next: auth.SafeNext(f.Next, ""), Remember: remember}
 	if errs != nil {

@@ -23,7 +23,8 @@ import (
 // Config is what the HTTP layer needs to know of the settings.
 type Config struct {
 	Dev            bool // development: /dev/mailbox exists
-	Secure         bool // served over https: Secure cookies, HSTS
+	Secure         bool // served over https: Secure cookies
+	HSTS           bool // production: Strict-Transport-Security
 	BaseURL        string
 	TrustedProxies []string
 	RateBurst      int

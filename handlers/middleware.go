@@ -28,7 +28,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // securityHeaders sets the headers of DESIGN.md on every response.
 // no-referrer everywhere keeps a token in a URL from leaking to another site
 // through the Referer header; the app itself never reads Referer.
-func securityHeaders(secure bool) echo.MiddlewareFunc {
+func securityHeaders(hsts bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			hd := c.Response().Header()
@@ -38,7 +38,7 @@ func securityHeaders(secure bool) echo.MiddlewareFunc {
 			hd.Set("Referrer-Policy", "no-referrer")
 			hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 			hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-			if secure {
+			if hsts {
 				hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 			}
 			if !strings.HasPrefix(c.Request().URL.Path, "/static/") {

@@ -11,7 +11,7 @@ import "github.com/labstack/echo/v4"
 // IP before the handler runs; /login also limits failed passwords per
 // (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
-	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.Secure),
+	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS),
 		limitBody(h.cfg.BodyLimit), h.loadSession(), h.csrf())
 
 	e.GET("/static/:file", serveStatic)
