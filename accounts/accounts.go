@@ -93,6 +93,15 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 	}
 	now := s.now()
 	err = s.DB.InTx(ctx, func(q *db.Queries) error {
+		// An address another account is moving to is spoken for until its
+		// link is used or expires: answer as for a duplicate.
+		claimed, err := q.EmailClaimed(ctx, email, string(auth.PurposeChangeEmail), 0, now)
+		if err != nil {
+			return err
+		}
+		if claimed {
+			return s.queue(ctx, q, mail.SignupAddressPending(email, "there", s.TTL.For(auth.PurposeChangeEmail)))
+		}
 		user, err = q.CreateUser(ctx, name, email, hash, now)
 		if errors.Is(err, db.ErrEmailTaken) {
 			existing, err := q.UserByEmail(ctx, email)
