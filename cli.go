@@ -13,14 +13,87 @@ import (
 	"latchkey/db"
 )
 
+// userUsage is the help of "latchkey user" and of each of its commands.
+var userUsage = map[string]string{
+	"": `Usage: latchkey user COMMAND [arguments]
+
+Operator's tools for accounts. Commands:
+  list                            list every account
+  create --email EMAIL --name NAME
+                                  create an account without a password
+  disable EMAIL                   disable an account and end its sessions
+  enable EMAIL                    enable a disabled account
+  delete EMAIL                    delete an account with its sessions and links
+
+Run "latchkey user COMMAND --help" for the details of one command.
+`,
+	"list": `Usage: latchkey user list
+
+Lists every account: id, email address, name, whether the address is
+verified, whether the account is disabled, and when it was created.
+`,
+	"create": `Usage: latchkey user create --email EMAIL --name NAME
+
+Creates an account without a password. In development (APP_ENV=development)
+it prints a one-time sign-in link, valid for TOKEN_TTL_LOGIN; in production
+nothing is printed or sent, and the person signs in with an emailed link
+from the sign-in page. They can set a password in their account settings.
+`,
+	"disable": `Usage: latchkey user disable EMAIL
+
+Disables an account: it cannot sign in by any method, every one of its
+sessions ends at once, and its outstanding links stop working. "latchkey
+user enable EMAIL" undoes it.
+`,
+	"enable": `Usage: latchkey user enable EMAIL
+
+Enables an account that was disabled. Its old sessions and links do not
+come back: the person signs in again.
+`,
+	"delete": `Usage: latchkey user delete EMAIL
+
+Deletes an account for good, with its sessions and links. There is no undo.
+`,
+}
+
+// userHelp returns the help asked for by "latchkey user [SUB] --help",
+// "latchkey user help [SUB]" or a bare "latchkey user", without touching
+// the database.
+func userHelp(args []string) (string, bool) {
+	if len(args) == 0 {
+		return userUsage[""], true
+	}
+	isHelp := func(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "help" }
+	if isHelp(args[0]) {
+		if len(args) > 1 {
+			if text, ok := userUsage[args[1]]; ok {
+				return text, true
+			}
+		}
+		return userUsage[""], true
+	}
+	if _, known := userUsage[args[0]]; !known || args[0] == "" {
+		return "", false
+	}
+	for _, a := range args[1:] {
+		if isHelp(a) {
+			return userUsage[args[0]], true
+		}
+	}
+	return "", false
+}
+
 // userCommand runs "latchkey user …", the operator's tools for accounts.
 func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: latchkey user list|create|disable|enable|delete (see latchkey help)")
+		return errors.New("usage: latchkey user list|create|disable|enable|delete (see latchkey user --help)")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
 	case "list":
+		if len(args) != 0 {
+			return errors.New("usage: latchkey user list")
+		}
 		users, err := acc.DB.ListUsers(ctx)
 		if err != nil {
 			return err

@@ -49,6 +49,8 @@ Commands:
   user delete EMAIL     delete an account with its sessions and tokens
   backup PATH           write a consistent copy of the live database to PATH
 
+"latchkey user --help" and "latchkey user COMMAND --help" say more.
+
 Settings come from the environment and .env; see .env.example.
 `
 
@@ -65,6 +67,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
+	}
+	if cmd == "user" {
+		if text, ok := userHelp(args); ok {
+			fmt.Fprint(stdout, text)
+			return nil
+		}
 	}
 	cfg, err := loadConfig()
 	if err != nil {

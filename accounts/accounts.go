@@ -81,7 +81,9 @@ func (s *Service) CheckPassword(password, name, email string) error {
 // When the address already has an account nothing is created: the owner is
 // sent a note instead, and the returned created is false. The caller must
 // answer exactly as for a new account, so the page does not tell a stranger
-// which addresses are registered. Both paths spend one hash.
+// which addresses are registered. Both paths spend one hash. An address
+// that another account's pending email change has claimed counts as taken
+// too, until that link is used or expires.
 func (s *Service) Register(ctx context.Context, name, email, password string) (user db.User, created bool, err error) {
 	email = auth.NormalizeEmail(email)
 	if err := s.CheckPassword(password, name, email); err != nil {
@@ -93,6 +95,15 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 	}
 	now := s.now()
 	err = s.DB.InTx(ctx, func(q *db.Queries) error {
+		// An address another account is moving to is spoken for until its
+		// link is used or expires: answer as for a duplicate.
+		claimed, err := q.EmailClaimed(ctx, email, string(auth.PurposeChangeEmail), 0, now)
+		if err != nil {
+			return err
+		}
+		if claimed {
+			return s.queue(ctx, q, mail.SignupAddressPending(email, "there", s.TTL.For(auth.PurposeChangeEmail)))
+		}
 		user, err = q.CreateUser(ctx, name, email, hash, now)
 		if errors.Is(err, db.ErrEmailTaken) {
 			existing, err := q.UserByEmail(ctx, email)

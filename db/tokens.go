@@ -86,6 +86,22 @@ func (q *Queries) EmailClaimed(ctx context.Context, email string, purpose string
 	return n > 0, nil
 }
 
+// PendingEmail returns the address of a user's live token of this purpose
+// (the newest), or "" when there is none: the email change waiting for its
+// link to be followed.
+func (q *Queries) PendingEmail(ctx context.Context, userID int64, purpose string, now time.Time) (string, error) {
+	var email string
+	err := q.r.QueryRowContext(ctx, `SELECT email FROM tokens WHERE user_id = ? AND purpose = ? AND expires_at > ?
+		ORDER BY created_at DESC LIMIT 1`, userID, purpose, unix(now)).Scan(&email)
+	if isNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("pending %s: %w", purpose, err)
+	}
+	return email, nil
+}
+
 // DeleteUserTokens removes every token of a user (after a password reset or
 // change, older links must stop working).
 func (q *Queries) DeleteUserTokens(ctx context.Context, userID int64, purposes ...string) error {

@@ -16,20 +16,31 @@ type emailForm struct {
 	Email string `form:"email" label:"email address" validate:"required,max=254,email"`
 }
 
+type loginLinkForm struct {
+	Email string `form:"email" label:"email address" validate:"required,max=254,email"`
+	Next  string `form:"next" validate:"max=2048"`
+}
+
 // requestLoginLink emails a sign-in link. The answer is the same whether or
-// not the address has an account: 303 to /verify-request.
+// not the address has an account: 303 to /verify-request. Where to go after
+// signing in (next) is kept in this browser's session, not in the link.
 func (h *Handlers) requestLoginLink(c echo.Context) error {
-	var f emailForm
+	var f loginLinkForm
 	errs := bind(c, &f)
 	f.Email = auth.NormalizeEmail(f.Email)
+	next := auth.SafeNext(f.Next, "")
 	if errs != nil {
 		return render(c, http.StatusUnprocessableEntity,
-			views.Login(h.page(c, "Sign in"), views.LoginForm{Email: f.Email, Remember: true}, nil, errs))
+			views.Login(h.page(c, "Sign in"), views.LoginForm{Email: f.Email, Next: next, Remember: true}, nil, errs))
 	}
-	if err := h.accounts.DeliverLoginLink(c.Request().Context(), f.Email); err != nil {
+	ctx := c.Request().Context()
+	if err := h.accounts.DeliverLoginLink(ctx, f.Email); err != nil {
 		return err
 	}
-	h.sessions.Put(c.Request().Context(), sessionKeyEmail, f.Email)
+	h.sessions.Put(ctx, sessionKeyEmail, f.Email)
+	if next != "" {
+		h.sessions.Put(ctx, sessionKeyNext, next)
+	}
 	return redirect(c, "/verify-request")
 }
 
@@ -88,8 +99,13 @@ func (h *Handlers) confirmLogin(c echo.Context) error {
 	if err := h.signIn(c, user, false); err != nil {
 		return err
 	}
+	// The owner hears of every sign-in by link; a failure to queue the
+	// notice must not undo the sign-in.
+	if err := h.accounts.NotifyLinkSignIn(c.Request().Context(), user, origin(c)); err != nil {
+		h.log.WarnContext(c.Request().Context(), "notify sign-in", "err", err)
+	}
 	h.flash(c, "You're signed in.")
-	return redirect(c, "/dashboard")
+	return redirect(c, auth.SafeNext(h.sessions.PopString(c.Request().Context(), sessionKeyNext), "/dashboard"))
 }
 
 // verifyEmail marks an address verified. A GET is enough here: using the

@@ -67,6 +67,12 @@ func getValidation() *validation {
 // Text that is not valid UTF-8, or has control characters, is refused here
 // before validation: it can only be an attack or a broken client.
 func bind(c echo.Context, dst any) views.Errors {
+	return bindTidy(c, dst, nil)
+}
+
+// bindTidy is bind with tidy run between reading and validating, for
+// values a person can't be blamed for (spaces around a pasted address).
+func bindTidy(c echo.Context, dst any, tidy func()) views.Errors {
 	form, err := c.FormParams()
 	if err != nil {
 		var maxErr interface{ Error() string }
@@ -88,6 +94,9 @@ func bind(c echo.Context, dst any) views.Errors {
 	}
 	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
 		return views.Errors{"": "We couldn't read that form. Please try again."}
+	}
+	if tidy != nil {
+		tidy()
 	}
 	return check(dst)
 }

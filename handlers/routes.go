@@ -42,6 +42,17 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	me.GET("/dashboard", h.dashboard)
 	me.POST("/verify-email/resend", h.resendVerification)
 
+	// Account settings (settings.go). Changes of email, password and the
+	// deletion also need the current password or a recent sign-in.
+	me.GET("/settings", h.settingsPage)
+	me.POST("/settings/name", h.changeName)
+	me.POST("/settings/email", h.requestEmailChange)
+	me.GET("/settings/email/confirm", h.confirmEmailChangePage)
+	me.POST("/settings/email/confirm", h.confirmEmailChange, h.limits.perIP)
+	me.POST("/settings/password", h.changePassword)
+	me.POST("/settings/sessions/revoke", h.revokeSession)
+	me.POST("/settings/delete", h.deleteAccount)
+
 	if h.cfg.Dev {
 		e.GET("/dev/mailbox", h.mailbox)
 	}

@@ -18,6 +18,9 @@ const (
 	// sessionKeyEmail is the address a link was just sent to, shown once on
 	// /verify-request (kept out of the URL and so out of logs and history).
 	sessionKeyEmail = "sent_to"
+	// sessionKeyNext is where to go after signing in with an emailed link
+	// requested from this browser (say, back to /settings).
+	sessionKeyNext = "next"
 )
 
 // signIn starts a fresh session for user: a new session token (so a token

@@ -105,3 +105,13 @@ func ConfirmEmailChange(to, name, link string, ttl time.Duration) Email {
 		Lines:  []string{"You asked to change the email address of your Latchkey account to this one. The change happens when you use the link, which works once and for " + Lasts(ttl) + "."},
 		Button: "Confirm the change", Link: link, Footer: "If you didn't ask for this, ignore this email: nothing changes."}
 }
+
+// SignupAddressPending answers a signup with an address that an existing
+// account has asked to move to and not yet confirmed. As with
+// SignupAttempt, only the inbox learns why no account was made.
+func SignupAddressPending(to, name string, ttl time.Duration) Email {
+	return Email{To: to, Name: name, Subject: "Someone tried to sign up with your address", Heading: "This address is waiting for a confirmation",
+		Lines: []string{"Someone just tried to create a Latchkey account with this email address.",
+			"An existing account has asked to change its address to this one, and we've sent a confirmation link here. Until that link is used or expires (at most " + Lasts(ttl) + "), no new account can use this address."},
+		Footer: "If you didn't ask for either, you can ignore both emails: nothing changes unless a link is used."}
+}

@@ -1,0 +1,67 @@
+// Package device names the browser and system behind a User-Agent header in
+// plain words ("Chrome on macOS"), for the sessions list and security
+// notices. It is a short list of rules, not a full parser: the words only
+// help a person recognise their own devices, and a wrong guess is harmless.
+package device
+
+import "strings"
+
+// Unknown is what an empty or unrecognised User-Agent is called.
+const Unknown = "Unknown device"
+
+// rule is one name and the markers that identify it. Order matters: many
+// browsers also claim to be the ones they descend from (every Chromium
+// browser says "Chrome" and "Safari"), so the most specific come first.
+type rule struct {
+	name    string
+	markers []string
+}
+
+var browsers = []rule{
+	{"Edge", []string{"edg/", "edge/", "edga/", "edgios/"}},
+	{"Opera", []string{"opr/", "opera"}},
+	{"Samsung Internet", []string{"samsungbrowser/"}},
+	{"Vivaldi", []string{"vivaldi/"}},
+	{"Firefox", []string{"firefox/", "fxios/"}},
+	{"Chrome", []string{"chrome/", "crios/", "chromium/"}},
+	{"Safari", []string{"safari/"}},
+	{"curl", []string{"curl/"}},
+	{"a Go program", []string{"go-http-client/"}},
+}
+
+var systems = []rule{
+	{"iPadOS", []string{"ipad"}},
+	{"iOS", []string{"iphone", "ipod"}},
+	{"Android", []string{"android"}},
+	{"ChromeOS", []string{"cros"}},
+	{"Windows", []string{"windows"}},
+	{"macOS", []string{"macintosh", "mac os x"}},
+	{"Linux", []string{"linux", "x11"}},
+}
+
+// Describe names the device behind a User-Agent: "Chrome on macOS",
+// "Firefox", "Android device", or Unknown.
+func Describe(userAgent string) string {
+	ua := strings.ToLower(userAgent)
+	browser, system := match(ua, browsers), match(ua, systems)
+	switch {
+	case browser != "" && system != "":
+		return browser + " on " + system
+	case browser != "":
+		return browser
+	case system != "":
+		return system + " device"
+	}
+	return Unknown
+}
+
+func match(ua string, rules []rule) string {
+	for _, r := range rules {
+		for _, m := range r.markers {
+			if strings.Contains(ua, m) {
+				return r.name
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,322 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/accounts"
+	"latchkey/auth"
+	"latchkey/device"
+	"latchkey/views"
+)
+
+// origin is who made this request, for the security notices.
+func origin(c echo.Context) accounts.Origin {
+	return accounts.Origin{UserAgent: c.Request().UserAgent(), IP: c.RealIP()}
+}
+
+// settingsView gathers what /settings shows for the signed-in user.
+func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
+	ctx := c.Request().Context()
+	u, current := currentUser(c), currentSession(c)
+	sessions, err := h.db.ListUserSessions(ctx, u.ID)
+	if err != nil {
+		return views.Settings{}, fmt.Errorf("settings: %w", err)
+	}
+	pending, err := h.accounts.PendingEmailChange(ctx, u.ID)
+	if err != nil {
+		return views.Settings{}, fmt.Errorf("settings: %w", err)
+	}
+	s := views.Settings{Name: u.Name, Email: u.Email, Verified: u.Verified(), PendingEmail: pending,
+		HasPassword: u.HasPassword(), NameValue: u.Name}
+	if h.accounts.RecentlySignedIn(current, h.cfg.SudoWindow) {
+		s.SudoUntil = current.AuthenticatedAt.Add(h.cfg.SudoWindow).UTC().Format("15:04 UTC")
+	}
+	now := h.now()
+	for _, r := range sessions {
+		ip := r.IP
+		if ip == "" {
+			ip = "unknown"
+		}
+		row := views.SessionRow{ID: r.ID, Device: device.Describe(r.UserAgent), IP: ip,
+			Created: r.CreatedAt.UTC().Format("2 Jan 2006, 15:04 UTC"), LastSeen: ago(now, r.LastSeenAt), Current: r.ID == current.ID}
+		if row.Current {
+			// This device first: it is the one people look for.
+			s.Sessions = append([]views.SessionRow{row}, s.Sessions...)
+		} else {
+			s.Sessions = append(s.Sessions, row)
+		}
+	}
+	return s, nil
+}
+
+// ago says how long ago t was, in words. Activity is recorded at most once
+// a minute, so anything under two minutes is "now".
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit + " ago"
+		}
+		return strconv.Itoa(n) + " " + unit + "s ago"
+	}
+	switch {
+	case d < 2*time.Minute:
+		return "Active now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	}
+	return plural(int(d/(24*time.Hour)), "day")
+}
+
+// renderSettings renders /settings; failed names the form whose errs these
+// are, and keep puts back what that form's user typed.
+func (h *Handlers) renderSettings(c echo.Context, status int, failed string, errs views.Errors, keep func(*views.Settings)) error {
+	s, err := h.settingsView(c)
+	if err != nil {
+		return err
+	}
+	s.Failed, s.Errors = failed, errs
+	if keep != nil {
+		keep(&s)
+	}
+	p := h.page(c, "Account settings")
+	p.Wide = true
+	return render(c, status, views.SettingsPage(p, s))
+}
+
+func (h *Handlers) settingsPage(c echo.Context) error {
+	return h.renderSettings(c, http.StatusOK, "", nil, nil)
+}
+
+// sudo decides whether a sensitive change may go ahead: the current
+// password, or a sign-in of this session within the sudo window. When it
+// returns handled, it has answered the request itself: the form again with
+// 422, a 429, or (for an account without a password whose sign-in is not
+// recent) a redirect to sign in again and come back.
+//
+// Wrong passwords are limited per (IP, account), as at sign-in, so a
+// stolen session cannot be used to guess the password.
+func (h *Handlers) sudo(c echo.Context, form, password string, keep func(*views.Settings)) (handled bool, err error) {
+	u, sess := currentUser(c), currentSession(c)
+	ip, key := c.RealIP(), "user:"+strconv.FormatInt(u.ID, 10)
+	if password != "" {
+		if wait, ok := h.limits.passwordAttemptAllowed(ip, key); !ok {
+			return true, tooManyRequests(wait)
+		}
+	}
+	err = h.accounts.ConfirmIdentity(c.Request().Context(), u, sess, password, h.cfg.SudoWindow)
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, accounts.ErrWrongPassword):
+		h.limits.passwordFailed(ip, key)
+		return true, h.renderSettings(c, http.StatusUnprocessableEntity, form,
+			views.Errors{"current_password": "That isn't your current password. Check it and try again."}, keep)
+	case errors.Is(err, accounts.ErrPasswordRequired):
+		return true, h.renderSettings(c, http.StatusUnprocessableEntity, form,
+			views.Errors{"current_password": "Enter your current password."}, keep)
+	case errors.Is(err, accounts.ErrSignInAgain):
+		h.flash(c, "For your security, please sign in again to make that change. We'll bring you back to your settings.")
+		return true, redirect(c, "/login?next=%2Fsettings")
+	}
+	return true, err
+}
+
+type nameForm struct {
+	Name string `form:"name" label:"name" validate:"required,max=100"`
+}
+
+func (h *Handlers) changeName(c echo.Context) error {
+	var f nameForm
+	errs := bindTidy(c, &f, func() { f.Name = strings.TrimSpace(f.Name) })
+	keep := func(s *views.Settings) { s.NameValue = f.Name }
+	if errs != nil {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, "name", errs, keep)
+	}
+	if err := h.accounts.ChangeName(c.Request().Context(), currentUser(c).ID, f.Name); err != nil {
+		return err
+	}
+	h.flash(c, "Your name has been saved.")
+	return redirect(c, "/settings")
+}
+
+type changeEmailForm struct {
+	Email           string `form:"email" label:"new email address" validate:"required,max=254,email"`
+	CurrentPassword string `form:"current_password" label:"current password" validate:"max=1024"`
+}
+
+// requestEmailChange sends a link to the new address. The answer is the
+// same whether or not that address is free, so the page does not tell who
+// has an account.
+func (h *Handlers) requestEmailChange(c echo.Context) error {
+	var f changeEmailForm
+	errs := bindTidy(c, &f, func() { f.Email = auth.NormalizeEmail(f.Email) })
+	keep := func(s *views.Settings) { s.NewEmail = f.Email }
+	if errs == nil && strings.EqualFold(f.Email, currentUser(c).Email) {
+		errs = views.Errors{"email": "That's already your email address."}
+	}
+	if errs != nil {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, "email", errs, keep)
+	}
+	if handled, err := h.sudo(c, "email", f.CurrentPassword, keep); handled {
+		return err
+	}
+	err := h.accounts.RequestEmailChange(c.Request().Context(), currentUser(c), f.Email, origin(c))
+	if errors.Is(err, accounts.ErrSameEmail) {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, "email", views.Errors{"email": "That's already your email address."}, keep)
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "We've sent a link to "+f.Email+". Your address changes when you use it.")
+	return redirect(c, "/settings")
+}
+
+// emailChangeLinkFailed is the answer to a bad, used or expired link, or
+// one meant for another account.
+func (h *Handlers) emailChangeLinkFailed(c echo.Context) error {
+	h.flash(c, "That link can't be used: it may have been used already, have expired, or belong to another account. Your email address has not changed.")
+	return redirect(c, "/settings")
+}
+
+// confirmEmailChangePage is where the link sent to the new address lands:
+// a page with a button, and nothing used up.
+func (h *Handlers) confirmEmailChangePage(c echo.Context) error {
+	token := c.QueryParam("token")
+	t, err := h.accounts.PeekToken(c.Request().Context(), token, auth.PurposeChangeEmail)
+	if errors.Is(err, accounts.ErrInvalidToken) || (err == nil && t.UserID != currentUser(c).ID) {
+		return h.emailChangeLinkFailed(c)
+	}
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ConfirmEmailChange(h.page(c, "Confirm your new email address"), token, t.Email))
+}
+
+// confirmEmailChange uses the link: only this POST changes the address.
+func (h *Handlers) confirmEmailChange(c echo.Context) error {
+	var f tokenForm
+	if errs := bind(c, &f); errs != nil {
+		return h.emailChangeLinkFailed(c)
+	}
+	email, err := h.accounts.ConfirmEmailChange(c.Request().Context(), currentUser(c), f.Token, origin(c))
+	switch {
+	case errors.Is(err, accounts.ErrInvalidToken), errors.Is(err, accounts.ErrDisabled):
+		return h.emailChangeLinkFailed(c)
+	case errors.Is(err, accounts.ErrEmailUnavailable):
+		h.flash(c, "That address now belongs to another account, so your email address has not changed.")
+		return redirect(c, "/settings")
+	case err != nil:
+		return err
+	}
+	h.flash(c, "Your email address is now "+email+".")
+	return redirect(c, "/settings")
+}
+
+type changePasswordForm struct {
+	CurrentPassword string `form:"current_password" label:"current password" validate:"max=1024"`
+	Password        string `form:"password" label:"new password" validate:"required,min=8,max=128"`
+}
+
+// changePassword sets a new password, ends every other session of the user
+// and renews this session's token.
+func (h *Handlers) changePassword(c echo.Context) error {
+	var f changePasswordForm
+	if errs := bind(c, &f); errs != nil {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, "password", errs, nil)
+	}
+	if handled, err := h.sudo(c, "password", f.CurrentPassword, nil); handled {
+		return err
+	}
+	ctx := c.Request().Context()
+	err := h.accounts.ChangePassword(ctx, currentUser(c), currentSession(c).ID, f.Password, origin(c))
+	var policy *accounts.PolicyError
+	if errors.As(err, &policy) {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, "password", views.Errors{"password": policy.Reason}, nil)
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.sessions.RenewToken(ctx); err != nil {
+		return fmt.Errorf("change password: renew session: %w", err)
+	}
+	h.flash(c, "Your password has been changed, and you've been signed out everywhere else.")
+	return redirect(c, "/settings")
+}
+
+type revokeForm struct {
+	Session string `form:"session" label:"session" validate:"required,max=64"`
+}
+
+// revokeSession ends one of the user's sessions, or with "all" every other
+// one. An id that is not one of theirs matches nothing.
+func (h *Handlers) revokeSession(c echo.Context) error {
+	var f revokeForm
+	if errs := bind(c, &f); errs != nil {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, "sessions",
+			views.Errors{"": "Choose a session to sign out."}, nil)
+	}
+	current := currentSession(c)
+	if f.Session == current.ID {
+		if err := h.signOut(c); err != nil {
+			return err
+		}
+		h.flash(c, "You've been signed out.")
+		return redirect(c, "/login")
+	}
+	n, err := h.accounts.RevokeSession(c.Request().Context(), currentUser(c).ID, current.ID, f.Session)
+	if err != nil {
+		return err
+	}
+	switch {
+	case f.Session == "all" && n == 0:
+		h.flash(c, "You weren't signed in anywhere else.")
+	case f.Session == "all" && n == 1:
+		h.flash(c, "Signed out 1 other session.")
+	case f.Session == "all":
+		h.flash(c, "Signed out "+strconv.FormatInt(n, 10)+" other sessions.")
+	case n == 0:
+		h.flash(c, "That session had already ended.")
+	default:
+		h.flash(c, "That session has been signed out.")
+	}
+	return redirect(c, "/settings")
+}
+
+type deleteAccountForm struct {
+	Confirm         string `form:"confirm" label:"confirmation" validate:"required,eq=yes"`
+	CurrentPassword string `form:"current_password" label:"current password" validate:"max=1024"`
+}
+
+// deleteAccount deletes the account with its sessions and tokens, after the
+// box is ticked and the identity confirmed, then signs this browser out.
+func (h *Handlers) deleteAccount(c echo.Context) error {
+	var f deleteAccountForm
+	errs := bind(c, &f)
+	if _, bad := errs["confirm"]; bad {
+		errs["confirm"] = "Tick the box to confirm that you want to delete your account."
+	}
+	if errs != nil {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, "delete", errs, nil)
+	}
+	if handled, err := h.sudo(c, "delete", f.CurrentPassword, nil); handled {
+		return err
+	}
+	if err := h.accounts.DeleteAccount(c.Request().Context(), currentUser(c), origin(c)); err != nil {
+		return err
+	}
+	if err := h.signOut(c); err != nil {
+		return err
+	}
+	h.flash(c, "Your account has been deleted. We've sent a note to your email address.")
+	return redirect(c, "/")
+}
