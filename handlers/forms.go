@@ -89,7 +89,26 @@ func bind(c echo.Context, dst any) views.Errors {
 	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
 		return views.Errors{"": "We couldn't read that form. Please try again."}
 	}
+	trimEmails(dst)
 	return check(dst)
+}
+
+// trimEmails trims the fields named "email" before validation: emails are
+// trimmed (DESIGN.md), and " ada@example.com " from a client that does not
+// trim type=email inputs should be accepted, not refused as malformed.
+// Passwords and other fields are left exactly as typed.
+func trimEmails(dst any) {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	v = v.Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if v.Type().Field(i).Tag.Get("form") == "email" && f.Kind() == reflect.String && f.CanSet() {
+			f.SetString(strings.TrimSpace(f.String()))
+		}
+	}
 }
 
 // check validates a bound struct.
