@@ -213,10 +213,6 @@ func TestMailWorkerRunWakes(t *testing.T) {
 	clk := &clock{now: time.Now()}
 	w := newWorker(t, d, srv.URL, clk, &syncBuffer{})
 	w.Poll = time.Hour
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
 
 	waitFor := func(n int) {
 		t.Helper()
@@ -228,9 +224,14 @@ func TestMailWorkerRunWakes(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	// The first message is delivered by Run's first round; once it has
-	// arrived, that round's query is over, so only Wake can send the second.
+	// The first message, queued before Run starts, goes out in Run's first
+	// round; once it has arrived that round's query is over, so only Wake
+	// can send the next ones (the poll is an hour).
 	enqueue(t, d, clk.Now(), 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 	waitFor(1)
 	enqueue(t, d, clk.Now(), 2)
 	w.Wake()
