@@ -66,13 +66,10 @@ func getValidation() *validation {
 //
 // Text that is not valid UTF-8, or has control characters, is refused here
 // before validation: it can only be an attack or a broken client.
+//
+// Spaces around a name or a pasted address are trimmed before validation:
+// nobody should be told off for them. Passwords are never touched.
 func bind(c echo.Context, dst any) views.Errors {
-	return bindTidy(c, dst, nil)
-}
-
-// bindTidy is bind with tidy run between reading and validating, for
-// values a person can't be blamed for (spaces around a pasted address).
-func bindTidy(c echo.Context, dst any, tidy func()) views.Errors {
 	form, err := c.FormParams()
 	if err != nil {
 		var maxErr interface{ Error() string }
@@ -95,10 +92,25 @@ func bindTidy(c echo.Context, dst any, tidy func()) views.Errors {
 	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
 		return views.Errors{"": "We couldn't read that form. Please try again."}
 	}
-	if tidy != nil {
-		tidy()
-	}
+	trimText(dst)
 	return check(dst)
+}
+
+// trimText trims the name and email fields before validation: emails are
+// stored trimmed (DESIGN.md), and " ada@example.com " from a client that
+// does not trim type=email inputs should be accepted, not refused.
+func trimText(dst any) {
+	v := reflect.ValueOf(dst)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	v = v.Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if name := v.Type().Field(i).Tag.Get("form"); (name == "email" || name == "name") && f.Kind() == reflect.String && f.CanSet() {
+			f.SetString(strings.TrimSpace(f.String()))
+		}
+	}
 }
 
 // check validates a bound struct.

@@ -56,4 +56,10 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	if h.cfg.Dev {
 		e.GET("/dev/mailbox", h.mailbox)
 	}
+
+	// Echo gives a group with middleware a catch-all not-found route that
+	// runs that middleware: without this line every unknown path (and
+	// /dev/mailbox in production) would send a visitor to sign in instead
+	// of answering 404.
+	e.RouteNotFound("/*", func(echo.Context) error { return echo.ErrNotFound })
 }

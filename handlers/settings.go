@@ -137,7 +137,7 @@ type nameForm struct {
 
 func (h *Handlers) changeName(c echo.Context) error {
 	var f nameForm
-	errs := bindTidy(c, &f, func() { f.Name = strings.TrimSpace(f.Name) })
+	errs := bind(c, &f)
 	keep := func(s *views.Settings) { s.NameValue = f.Name }
 	if errs != nil {
 		return h.renderSettings(c, http.StatusUnprocessableEntity, "name", errs, keep)
@@ -159,7 +159,7 @@ type changeEmailForm struct {
 // has an account.
 func (h *Handlers) requestEmailChange(c echo.Context) error {
 	var f changeEmailForm
-	errs := bindTidy(c, &f, func() { f.Email = auth.NormalizeEmail(f.Email) })
+	errs := bind(c, &f)
 	keep := func(s *views.Settings) { s.NewEmail = f.Email }
 	if errs == nil && strings.EqualFold(f.Email, currentUser(c).Email) {
 		errs = views.Errors{"email": "That's already your email address."}

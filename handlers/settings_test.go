@@ -125,15 +125,6 @@ func (a *testApp) linkOnlyUser(name, email, ua string) *client {
 	return c
 }
 
-func tokenOf(t *testing.T, link string) string {
-	t.Helper()
-	u, err := url.Parse(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Query().Get("token")
-}
-
 func TestSettingsNeedsSignIn(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client()
