@@ -13,7 +13,7 @@ import (
 )
 
 type emailForm struct {
-	Email string `form:"email" label:"email address" validate:"required,max=254,email"`
+	Email string `form:"email" label:"email address" validate:"required,max=254,email" trim:"true"`
 }
 
 // requestLoginLink emails a sign-in link. The answer is the same whether or

@@ -37,10 +37,13 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/reset-password", h.resetPassword, h.limits.perIP)
 	e.GET("/auth/error", h.authError)
 
-	// Signed-in pages (account.go).
-	me := e.Group("", h.RequireUser)
-	me.GET("/dashboard", h.dashboard)
-	me.POST("/verify-email/resend", h.resendVerification)
+	// Signed-in pages (account.go). RequireUser is given route by route:
+	// as the middleware of an e.Group("") it would also claim every
+	// unknown path, and a signed-out visitor would get a redirect to
+	// /login instead of the 404 page.
+	me := h.RequireUser
+	e.GET("/dashboard", h.dashboard, me)
+	e.POST("/verify-email/resend", h.resendVerification, me)
 
 	if h.cfg.Dev {
 		e.GET("/dev/mailbox", h.mailbox)
