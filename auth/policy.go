@@ -85,7 +85,9 @@ func userInputs(name, email string) []string {
 func explain(matches []match.Match, email string) string {
 	var dict, seq, repeat, spatial, date bool
 	for _, m := range matches {
-		name := strings.TrimSuffix(m.DictionaryName, "_3117")
+		// zxcvbn-go names its lists "Passwords", "English"… but its
+		// user-input list "user_inputs"; l33t matches get "_3117" appended.
+		name := strings.ToLower(strings.TrimSuffix(m.DictionaryName, "_3117"))
 		switch m.Pattern {
 		case "dictionary":
 			switch name {

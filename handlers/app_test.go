@@ -17,6 +17,8 @@ import (
 
 	"net/http/httptest"
 
+	"github.com/labstack/echo/v4"
+
 	"latchkey/accounts"
 	"latchkey/auth"
 	"latchkey/db"
@@ -37,10 +39,23 @@ type testApp struct {
 type testConfig struct {
 	handlers  Config
 	mailLimit int
+	// routes, when set, adds test-only routes (e.g. one that panics) to the
+	// real server before it starts serving.
+	routes func(*echo.Echo)
 }
 
 // newTestApp starts the app. Options change the configuration.
 func newTestApp(t *testing.T, opts ...func(*testConfig)) *testApp {
+	t.Helper()
+	app := startTestApp(t, opts...)
+	app.t = t
+	return app
+}
+
+// startTestApp is newTestApp for a fuzz target, which has a *testing.F: the
+// app lives for the whole fuzz run, and each iteration makes a client and
+// sets the client's t.
+func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	t.Helper()
 	cfg := testConfig{
 		handlers: Config{Dev: true, BaseURL: "http://latchkey.test", RateBurst: 1000, RateInterval: time.Millisecond,
@@ -72,9 +87,12 @@ func newTestApp(t *testing.T, opts ...func(*testConfig)) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.routes != nil {
+		cfg.routes(e)
+	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, srv: srv, db: d, acc: acc, h: h, logs: logs, clock: clock}
+	return &testApp{srv: srv, db: d, acc: acc, h: h, logs: logs, clock: clock}
 }
 
 var (
@@ -84,7 +102,7 @@ var (
 
 // testHasher is one Hasher for the whole test binary: its dummy hash costs
 // a real argon2id run.
-func testHasher(t *testing.T) *auth.Hasher {
+func testHasher(t testing.TB) *auth.Hasher {
 	hasherOnce.Do(func() {
 		var err error
 		sharedHash, err = auth.NewHasher(auth.Params, 0)

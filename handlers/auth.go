@@ -17,8 +17,8 @@ func (h *Handlers) home(c echo.Context) error {
 }
 
 type signupForm struct {
-	Name     string `form:"name" label:"name" validate:"required,max=100"`
-	Email    string `form:"email" label:"email address" validate:"required,max=254,email"`
+	Name     string `form:"name" label:"name" validate:"required,max=100" trim:"true"`
+	Email    string `form:"email" label:"email address" validate:"required,max=254,email" trim:"true"`
 	Password string `form:"password" label:"password" validate:"required,min=8,max=128"`
 }
 
@@ -59,7 +59,7 @@ func (h *Handlers) signup(c echo.Context) error {
 }
 
 type loginForm struct {
-	Email    string `form:"email" label:"email address" validate:"required,max=254,email"`
+	Email    string `form:"email" label:"email address" validate:"required,max=254,email" trim:"true"`
 	Password string `form:"password" label:"password" validate:"required,max=1024"`
 	Remember string `form:"remember"`
 	Next     string `form:"next" validate:"max=2048"`

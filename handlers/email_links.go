@@ -13,11 +13,11 @@ import (
 )
 
 type emailForm struct {
-	Email string `form:"email" label:"email address" validate:"required,max=254,email"`
+	Email string `form:"email" label:"email address" validate:"required,max=254,email" trim:"true"`
 }
 
 type loginLinkForm struct {
-	Email string `form:"email" label:"email address" validate:"required,max=254,email"`
+	Email string `form:"email" label:"email address" validate:"required,max=254,email" trim:"true"`
 	Next  string `form:"next" validate:"max=2048"`
 }
 

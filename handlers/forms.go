@@ -64,11 +64,10 @@ func getValidation() *validation {
 // validate and label tags) and validates it. It returns nil when all is
 // well, or one message per form field, keyed by the field's name.
 //
+// String fields tagged trim:"true" are trimmed before validation.
+//
 // Text that is not valid UTF-8, or has control characters, is refused here
 // before validation: it can only be an attack or a broken client.
-//
-// Spaces around a name or a pasted address are trimmed before validation:
-// nobody should be told off for them. Passwords are never touched.
 func bind(c echo.Context, dst any) views.Errors {
 	form, err := c.FormParams()
 	if err != nil {
@@ -92,14 +91,15 @@ func bind(c echo.Context, dst any) views.Errors {
 	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
 		return views.Errors{"": "We couldn't read that form. Please try again."}
 	}
-	trimText(dst)
+	trimFields(dst)
 	return check(dst)
 }
 
-// trimText trims the name and email fields before validation: emails are
-// stored trimmed (DESIGN.md), and " ada@example.com " from a client that
-// does not trim type=email inputs should be accepted, not refused.
-func trimText(dst any) {
+// trimFields trims surrounding white space from the string fields tagged
+// trim:"true", before they are validated: phones and autofill often add a
+// space after an address, and " ada@example.com" must not be refused as a
+// malformed address. Passwords are never tagged: they are used as typed.
+func trimFields(dst any) {
 	v := reflect.ValueOf(dst)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return
@@ -107,7 +107,7 @@ func trimText(dst any) {
 	v = v.Elem()
 	for i := range v.NumField() {
 		f := v.Field(i)
-		if name := v.Type().Field(i).Tag.Get("form"); (name == "email" || name == "name") && f.Kind() == reflect.String && f.CanSet() {
+		if v.Type().Field(i).Tag.Get("trim") == "true" && f.Kind() == reflect.String && f.CanSet() {
 			f.SetString(strings.TrimSpace(f.String()))
 		}
 	}

@@ -37,29 +37,26 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/reset-password", h.resetPassword, h.limits.perIP)
 	e.GET("/auth/error", h.authError)
 
-	// Signed-in pages (account.go).
-	me := e.Group("", h.RequireUser)
-	me.GET("/dashboard", h.dashboard)
-	me.POST("/verify-email/resend", h.resendVerification)
+	// Signed-in pages (account.go). RequireUser is given route by route,
+	// not through e.Group("", h.RequireUser): such a group also claims
+	// every unknown path, so a signed-out visitor would be sent to sign in
+	// instead of getting the 404 page, and a wrong method would not be 405.
+	me := h.RequireUser
+	e.GET("/dashboard", h.dashboard, me)
+	e.POST("/verify-email/resend", h.resendVerification, me)
 
 	// Account settings (settings.go). Changes of email, password and the
 	// deletion also need the current password or a recent sign-in.
-	me.GET("/settings", h.settingsPage)
-	me.POST("/settings/name", h.changeName)
-	me.POST("/settings/email", h.requestEmailChange)
-	me.GET("/settings/email/confirm", h.confirmEmailChangePage)
-	me.POST("/settings/email/confirm", h.confirmEmailChange, h.limits.perIP)
-	me.POST("/settings/password", h.changePassword)
-	me.POST("/settings/sessions/revoke", h.revokeSession)
-	me.POST("/settings/delete", h.deleteAccount)
+	e.GET("/settings", h.settingsPage, me)
+	e.POST("/settings/name", h.changeName, me)
+	e.POST("/settings/email", h.requestEmailChange, me)
+	e.GET("/settings/email/confirm", h.confirmEmailChangePage, me)
+	e.POST("/settings/email/confirm", h.confirmEmailChange, h.limits.perIP, me)
+	e.POST("/settings/password", h.changePassword, me)
+	e.POST("/settings/sessions/revoke", h.revokeSession, me)
+	e.POST("/settings/delete", h.deleteAccount, me)
 
 	if h.cfg.Dev {
 		e.GET("/dev/mailbox", h.mailbox)
 	}
-
-	// Echo gives a group with middleware a catch-all not-found route that
-	// runs that middleware: without this line every unknown path (and
-	// /dev/mailbox in production) would send a visitor to sign in instead
-	// of answering 404.
-	e.RouteNotFound("/*", func(echo.Context) error { return echo.ErrNotFound })
 }

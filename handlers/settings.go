@@ -132,7 +132,7 @@ func (h *Handlers) sudo(c echo.Context, form, password string, keep func(*views.
 }
 
 type nameForm struct {
-	Name string `form:"name" label:"name" validate:"required,max=100"`
+	Name string `form:"name" label:"name" validate:"required,max=100" trim:"true"`
 }
 
 func (h *Handlers) changeName(c echo.Context) error {
@@ -150,7 +150,7 @@ func (h *Handlers) changeName(c echo.Context) error {
 }
 
 type changeEmailForm struct {
-	Email           string `form:"email" label:"new email address" validate:"required,max=254,email"`
+	Email           string `form:"email" label:"new email address" validate:"required,max=254,email" trim:"true"`
 	CurrentPassword string `form:"current_password" label:"current password" validate:"max=1024"`
 }
 
