@@ -42,6 +42,13 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	me.GET("/dashboard", h.dashboard)
 	me.POST("/verify-email/resend", h.resendVerification)
 
+	// The worked example of README.md's "Add a page of your own" (notes.go).
+	me.GET("/notes", h.notes)
+	me.POST("/notes", h.createNote)
+	me.GET("/notes/:id/edit", h.editNotePage)
+	me.POST("/notes/:id", h.updateNote)
+	me.POST("/notes/:id/delete", h.deleteNote)
+
 	if h.cfg.Dev {
 		e.GET("/dev/mailbox", h.mailbox)
 	}
