@@ -278,6 +278,8 @@ func excerpt(s string) string {
 }
 
 // lastLink returns the newest link to path in the outbox for address to.
+//
+//lint:ignore U1000 kept for the email-link tests.
 func (a *testApp) lastLink(to, path string) string {
 	a.t.Helper()
 	msgs, err := a.db.RecentMail(context.Background(), 100)

@@ -261,6 +261,9 @@ func currentUser(c echo.Context) db.User {
 	return u
 }
 
+// currentSession is the session record set by RequireUser.
+//
+//lint:ignore U1000 kept for the settings pages (sessions list, sudo window).
 func currentSession(c echo.Context) db.UserSession {
 	s, _ := c.Get(ctxSession).(db.UserSession)
 	return s
