@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,6 +78,76 @@ func TestEveryConfigSettingDocumented(t *testing.T) {
 		}
 		if !regexp.MustCompile("(?m)^\\| `" + name + "` \\|").Match(readme) {
 			t.Errorf("%s is not in README.md's settings table", name)
+		}
+	}
+}
+
+// importRules is the data flow of CONTRIBUTING.md, one line per package:
+// which Latchkey packages it may import. Each package's doc comment says the
+// same in words.
+var importRules = map[string][]string{
+	"accounts":   {"auth", "db", "mail"},
+	"auth":       {},
+	"db":         {"migrations"},
+	"handlers":   {"accounts", "auth", "db", "mail", "static", "views"},
+	"mail":       {"db"},
+	"migrations": {},
+	"static":     {},
+	"views":      {"static"},
+}
+
+// TestPackagesKeepTheDataFlow: no package imports what its rules forbid,
+// only handlers imports echo, and every package has a doc comment that
+// says what it may import. A new package must be added to importRules.
+func TestPackagesKeepTheDataFlow(t *testing.T) {
+	dirs := map[string][]*ast.File{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "tmp" || d.Name() == "bin") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		dirs[filepath.Dir(path)] = append(dirs[filepath.Dir(path)], f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, files := range dirs {
+		allowed, known := importRules[dir]
+		if !known && dir != "." {
+			t.Errorf("package %s has no import rules: add it to importRules and say in its doc comment what it may import", dir)
+			continue
+		}
+		documented := false
+		for _, f := range files {
+			if f.Doc != nil && strings.Contains(f.Doc.Text(), "import") {
+				documented = true
+			}
+			if dir == "." {
+				continue // main wires everything together
+			}
+			for _, imp := range f.Imports {
+				path := strings.Trim(imp.Path.Value, `"`)
+				if strings.HasPrefix(path, "github.com/labstack/echo") && dir != "handlers" {
+					t.Errorf("%s imports %s: only handlers knows HTTP", fset.Position(imp.Pos()).Filename, path)
+				}
+				if name, ok := strings.CutPrefix(path, "latchkey/"); ok && !slices.Contains(allowed, name) {
+					t.Errorf("%s imports %s, which package %s may not import", fset.Position(imp.Pos()).Filename, path, dir)
+				}
+			}
+		}
+		if !documented {
+			t.Errorf("package %s has no doc comment saying what it may import", dir)
 		}
 	}
 }
