@@ -8,6 +8,11 @@
 //
 // Every command reads the settings of .env.example from the environment and
 // an optional .env file.
+//
+// This package is the only place that reads settings and wires the other
+// packages together (config.go, main.go, cli.go); it may import every
+// package of the module. Keep logic out of it: what a command does belongs
+// in accounts or db, so tests can call it without a process.
 package main
 
 import (

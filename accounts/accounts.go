@@ -3,9 +3,10 @@
 // RequestPasswordReset, ResetPassword, and the session records behind
 // "sign out everywhere".
 //
-// It combines auth (hashing, policy, tokens), db (queries) and mail (message
-// bodies, queued in the outbox in the same transaction as their token). It
-// never imports echo or handlers: the CLI and the tests use it directly.
+// It may import auth (hashing, policy, tokens), db (queries), device (names
+// of browsers, for notices) and mail (message bodies, queued in the outbox
+// in the same transaction as their token). It never imports echo, handlers or views: the CLI and the tests
+// use it directly.
 package accounts
 
 import (

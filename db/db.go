@@ -2,8 +2,10 @@
 // migrations and holds the queries, one file per table, in plain
 // database/sql.
 //
-// It knows nothing of HTTP: it must never import echo or handlers. Callers
-// pass the current time in, so tests can move the clock.
+// It may import migrations (the embedded SQL), goose, scs's store and the
+// SQLite driver, and nothing else of Latchkey: it knows nothing of HTTP,
+// accounts or mail, and never imports echo. Callers pass the current time
+// in, so tests can move the clock.
 package db
 
 import (

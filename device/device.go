@@ -2,6 +2,7 @@
 // plain words ("Chrome on macOS"), for the sessions list and security
 // notices. It is a short list of rules, not a full parser: the words only
 // help a person recognise their own devices, and a wrong guess is harmless.
+// It imports only the standard library.
 package device
 
 import "strings"

@@ -2,9 +2,12 @@
 // middleware, one file per feature, form binding and validation, and the one
 // error handler that turns errors into pages.
 //
-// A handler binds and validates a form, calls accounts (or db for simple
-// reads), then redirects with 303 or renders a view. Handlers hold no SQL,
-// no hashing and no SMTP.
+// A handler binds and validates a form, calls accounts (or db directly for
+// a feature's plain reads and writes, like notes.go), then redirects with
+// 303 or renders a view. Handlers hold no SQL, no hashing and no SMTP.
+//
+// It may import accounts, auth, db, device, views, static, and mail (only for the
+// development mailbox page); nothing imports handlers except package main.
 package handlers
 
 import (

@@ -261,6 +261,7 @@ func currentUser(c echo.Context) db.User {
 	return u
 }
 
+// currentSession is the session record set by RequireUser.
 func currentSession(c echo.Context) db.UserSession {
 	s, _ := c.Get(ctxSession).(db.UserSession)
 	return s

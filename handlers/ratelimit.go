@@ -147,6 +147,8 @@ func (k *keyedLimiter) wait(b *bucket, now time.Time) time.Duration {
 }
 
 // size is the number of keys held (for tests of the memory bound).
+//
+//lint:ignore U1000 kept for the rate-limit tests.
 func (k *keyedLimiter) size() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -56,6 +56,13 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/settings/sessions/revoke", h.revokeSession, me)
 	e.POST("/settings/delete", h.deleteAccount, me)
 
+	// The worked example of README.md's "Add a page of your own" (notes.go).
+	e.GET("/notes", h.notes, me)
+	e.POST("/notes", h.createNote, me)
+	e.GET("/notes/:id/edit", h.editNotePage, me)
+	e.POST("/notes/:id", h.updateNote, me)
+	e.POST("/notes/:id/delete", h.deleteNote, me)
+
 	if h.cfg.Dev {
 		e.GET("/dev/mailbox", h.mailbox)
 	}

@@ -130,16 +130,6 @@ func fieldValue(body, name string) (value string, ok bool) {
 	return "", false
 }
 
-// assertStaysOnSite fails unless location, resolved as a browser would from
-// a page of the site, is on the site. Browsers drop tabs and newlines from
-// URLs and read a backslash as a slash, so those are applied too.
-func assertStaysOnSite(t *testing.T, location string) {
-	t.Helper()
-	if err := staysOnSite(location); err != nil {
-		t.Fatalf("Location %q: %v", location, err)
-	}
-}
-
 func staysOnSite(location string) error {
 	if location == "" {
 		return fmt.Errorf("no Location")

@@ -2,8 +2,8 @@
 // on go-mail, a development sender that only logs, the outbox worker that
 // delivers queued messages with retries, and the bodies of every message.
 //
-// It imports db (to read the outbox) but never echo or handlers. Requests do
-// not call a Mailer: they queue a message in the database in the same
+// It may import db (to read the outbox) and nothing else of Latchkey; never
+// echo, handlers or accounts. Requests do not call a Mailer: they queue a message in the database in the same
 // transaction as the token it carries, and the Worker delivers it.
 package mail
 

@@ -1,5 +1,8 @@
 // Package migrations embeds the numbered goose SQL files that build the
-// database. A fork adds a feature's tables as the next numbered file.
+// database. A fork adds a feature's tables as the next numbered file
+// (00003_notes.sql is the example); an applied file is never edited.
+//
+// It imports only embed; only db imports it.
 package migrations
 
 import "embed"

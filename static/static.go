@@ -1,6 +1,9 @@
 // Package static embeds the CSS, script and icons and names each file by a
 // hash of its content, so browsers may cache them for a year: a changed
 // file gets a new name.
+//
+// It imports only the standard library. views asks it for asset paths
+// (Path) and handlers serves the files (Lookup).
 package static
 
 import (

@@ -2,7 +2,8 @@
 // (form field, error summary, flash, buttons) and one component per page.
 //
 // Views receive plain values and never query anything: they may import
-// static (for asset paths) and nothing from db, handlers or echo.
+// static (for asset paths) and templ, and nothing from db, accounts,
+// handlers or echo. A handler turns a db type into a view type (see Note).
 package views
 
 // Page is what every page needs besides its own content.

@@ -1,7 +1,8 @@
 // Package smtptest runs a real SMTP server on 127.0.0.1 for tests, like
 // net/http/httptest does for HTTP: messages are received over the wire by
 // github.com/emersion/go-smtp and parsed with net/mail and mime/multipart,
-// so a test reads what a mail client would show.
+// so a test reads what a mail client would show. It imports no Latchkey
+// package, only go-smtp and the standard library.
 package smtptest
 
 import (

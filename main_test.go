@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBackupCommand runs `latchkey backup PATH` through the same entry point
+// as the binary; TestBackupWhileServing (handlers) covers a backup taken
+// while requests are being served.
+func TestBackupCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DATABASE_PATH", filepath.Join(dir, "live.db"))
+	ctx := context.Background()
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"migrate"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"backup"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "usage: latchkey backup PATH") {
+		t.Fatalf("backup without a path: %v, want the usage line", err)
+	}
+	out := filepath.Join(dir, "copy.db")
+	if err := run(ctx, []string{"backup", out}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "backup written to "+out) {
+		t.Fatalf("stdout %q does not name the backup", stdout.String())
+	}
+	copyDB, err := sql.Open("sqlite3", "file:"+out+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	var version int
+	if err := copyDB.QueryRow(`SELECT max(version_id) FROM goose_db_version`).Scan(&version); err != nil {
+		t.Fatalf("read the backup: %v", err)
+	}
+	if version < 2 {
+		t.Fatalf("the backup is at migration %d, want every migration", version)
+	}
+	// An existing file is never overwritten.
+	if err := run(ctx, []string{"backup", out}, &stdout, &stderr); err == nil {
+		t.Fatal("a second backup to the same path succeeded")
+	}
+}
+
+// TestEveryConfigSettingDocumented: each setting Config reads is in
+// .env.example and in README.md's settings table, so a newcomer can find it.
+func TestEveryConfigSettingDocumented(t *testing.T) {
+	example, err := os.ReadFile(".env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := reflect.TypeFor[Config]()
+	for i := range ct.NumField() {
+		name := ct.Field(i).Tag.Get("env")
+		if name == "" {
+			continue
+		}
+		if !regexp.MustCompile(`(?m)^#?\s*` + name + `=`).Match(example) {
+			t.Errorf("%s is not in .env.example", name)
+		}
+		if !regexp.MustCompile("(?m)^\\| `" + name + "` \\|").Match(readme) {
+			t.Errorf("%s is not in README.md's settings table", name)
+		}
+	}
+}
+
+// importRules is the data flow of CONTRIBUTING.md, one line per package:
+// which Latchkey packages it may import. Each package's doc comment says the
+// same in words.
+var importRules = map[string][]string{
+	"accounts":          {"auth", "db", "device", "mail"},
+	"device":            {},
+	"auth":              {},
+	"db":                {"migrations"},
+	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
+	"internal/smtptest": {},
+	"mail":              {"db"},
+	"migrations":        {},
+	"static":            {},
+	"views":             {"static"},
+}
+
+// TestPackagesKeepTheDataFlow: no package imports what its rules forbid,
+// only handlers imports echo, and every package has a doc comment that
+// says what it may import. A new package must be added to importRules.
+func TestPackagesKeepTheDataFlow(t *testing.T) {
+	dirs := map[string][]*ast.File{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "tmp" || d.Name() == "bin") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		dirs[filepath.Dir(path)] = append(dirs[filepath.Dir(path)], f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, files := range dirs {
+		allowed, known := importRules[dir]
+		if !known && dir != "." {
+			t.Errorf("package %s has no import rules: add it to importRules and say in its doc comment what it may import", dir)
+			continue
+		}
+		documented := false
+		for _, f := range files {
+			if f.Doc != nil && strings.Contains(f.Doc.Text(), "import") {
+				documented = true
+			}
+			if dir == "." {
+				continue // main wires everything together
+			}
+			for _, imp := range f.Imports {
+				path := strings.Trim(imp.Path.Value, `"`)
+				if strings.HasPrefix(path, "github.com/labstack/echo") && dir != "handlers" {
+					t.Errorf("%s imports %s: only handlers knows HTTP", fset.Position(imp.Pos()).Filename, path)
+				}
+				if name, ok := strings.CutPrefix(path, "latchkey/"); ok && !slices.Contains(allowed, name) {
+					t.Errorf("%s imports %s, which package %s may not import", fset.Position(imp.Pos()).Filename, path, dir)
+				}
+			}
+		}
+		if !documented {
+			t.Errorf("package %s has no doc comment saying what it may import", dir)
+		}
+	}
+}
