@@ -25,7 +25,7 @@ import (
 // testApp is the real application — real SQLite file in t.TempDir(), real
 // middleware, real handlers — served over loopback by httptest.
 type testApp struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	db    *db.DB
 	acc   *accounts.Service
@@ -40,7 +40,7 @@ type testConfig struct {
 }
 
 // newTestApp starts the app. Options change the configuration.
-func newTestApp(t *testing.T, opts ...func(*testConfig)) *testApp {
+func newTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	t.Helper()
 	cfg := testConfig{
 		handlers: Config{Dev: true, BaseURL: "http://latchkey.test", RateBurst: 1000, RateInterval: time.Millisecond,
@@ -84,7 +84,7 @@ var (
 
 // testHasher is one Hasher for the whole test binary: its dummy hash costs
 // a real argon2id run.
-func testHasher(t *testing.T) *auth.Hasher {
+func testHasher(t testing.TB) *auth.Hasher {
 	hasherOnce.Do(func() {
 		var err error
 		sharedHash, err = auth.NewHasher(auth.Params, 0)
@@ -133,7 +133,7 @@ func (l *logBuffer) String() string {
 
 // client is one browser: a cookie jar, no redirects followed.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	app  *testApp
 	http *http.Client
 	// header is sent with every request (e.g. X-Forwarded-For, User-Agent).
@@ -239,28 +239,28 @@ func (c *client) login(email, password string) *response {
 	return c.postForm("/login", url.Values{"email": {email}, "password": {password}})
 }
 
-func assertStatus(t *testing.T, res *response, want int) {
+func assertStatus(t testing.TB, res *response, want int) {
 	t.Helper()
 	if res.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d\n%s", res.Request.Method, res.Request.URL.Path, res.StatusCode, want, excerpt(res.body))
 	}
 }
 
-func assertLocation(t *testing.T, res *response, want string) {
+func assertLocation(t testing.TB, res *response, want string) {
 	t.Helper()
 	if got := res.Header.Get("Location"); got != want {
 		t.Fatalf("%s %s: Location %q, want %q", res.Request.Method, res.Request.URL.Path, got, want)
 	}
 }
 
-func assertContains(t *testing.T, res *response, want string) {
+func assertContains(t testing.TB, res *response, want string) {
 	t.Helper()
 	if !strings.Contains(res.body, want) {
 		t.Fatalf("%s %s: body does not contain %q\n%s", res.Request.Method, res.Request.URL.Path, want, excerpt(res.body))
 	}
 }
 
-func assertNotContains(t *testing.T, res *response, unwanted string) {
+func assertNotContains(t testing.TB, res *response, unwanted string) {
 	t.Helper()
 	if strings.Contains(res.body, unwanted) {
 		t.Fatalf("%s %s: body contains %q", res.Request.Method, res.Request.URL.Path, unwanted)
