@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,3 +98,12 @@ func assertTooMany(t testing.TB, res *response) time.Duration {
 	assertContains(t, res, "try again")
 	return time.Duration(secs) * time.Second
 }
+
+// newServer serves e over loopback for the test's lifetime.
+func newServer(t testing.TB, e http.Handler) string {
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

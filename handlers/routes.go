@@ -37,10 +37,11 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/reset-password", h.resetPassword, h.limits.perIP)
 	e.GET("/auth/error", h.authError)
 
-	// Signed-in pages (account.go).
-	me := e.Group("", h.RequireUser)
-	me.GET("/dashboard", h.dashboard)
-	me.POST("/verify-email/resend", h.resendVerification)
+	// Signed-in pages (account.go). RequireUser goes on each route, not on
+	// an Echo group: a group with middleware also catches every unknown
+	// path under its prefix ("" here), turning a 404 into a sign-in redirect.
+	e.GET("/dashboard", h.dashboard, h.RequireUser)
+	e.POST("/verify-email/resend", h.resendVerification, h.RequireUser)
 
 	if h.cfg.Dev {
 		e.GET("/dev/mailbox", h.mailbox)
