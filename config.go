@@ -31,10 +31,13 @@ type Config struct {
 	TokenTTLVerifyEmail   time.Duration `env:"TOKEN_TTL_VERIFY_EMAIL" envDefault:"24h"`
 	TokenTTLResetPassword time.Duration `env:"TOKEN_TTL_RESET_PASSWORD" envDefault:"1h"`
 
-	RateLimitBurst      int           `env:"RATE_LIMIT_BURST" envDefault:"10"`
-	RateLimitInterval   time.Duration `env:"RATE_LIMIT_INTERVAL" envDefault:"6s"`
-	MailLimitPerAddress int           `env:"MAIL_LIMIT_PER_ADDRESS" envDefault:"3"`
-	MailLimitWindow     time.Duration `env:"MAIL_LIMIT_WINDOW" envDefault:"15m"`
+	RateLimitBurst    int           `env:"RATE_LIMIT_BURST" envDefault:"10"`
+	RateLimitInterval time.Duration `env:"RATE_LIMIT_INTERVAL" envDefault:"6s"`
+	// The (IP, email) bucket of failed passwords; 0 = the per-IP numbers.
+	PasswordLimitBurst    int           `env:"RATE_LIMIT_PASSWORD_BURST" envDefault:"0"`
+	PasswordLimitInterval time.Duration `env:"RATE_LIMIT_PASSWORD_INTERVAL" envDefault:"0s"`
+	MailLimitPerAddress   int           `env:"MAIL_LIMIT_PER_ADDRESS" envDefault:"3"`
+	MailLimitWindow       time.Duration `env:"MAIL_LIMIT_WINDOW" envDefault:"15m"`
 
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 
@@ -92,6 +95,9 @@ func (c Config) validate() error {
 	}
 	if c.RateLimitBurst < 1 || c.RateLimitInterval <= 0 {
 		return errors.New("RATE_LIMIT_BURST must be at least 1 and RATE_LIMIT_INTERVAL positive")
+	}
+	if c.PasswordLimitBurst < 0 || c.PasswordLimitInterval < 0 {
+		return errors.New("RATE_LIMIT_PASSWORD_BURST and RATE_LIMIT_PASSWORD_INTERVAL must not be negative")
 	}
 	if c.SessionLifetime <= 0 || c.SessionIdleTimeout <= 0 {
 		return errors.New("SESSION_LIFETIME and SESSION_IDLE_TIMEOUT must be positive")

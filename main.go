@@ -161,6 +161,7 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 	h := handlers.New(handlers.Config{
 		Dev: !cfg.Production(), Secure: cfg.Secure(), HSTS: cfg.Production(), BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
 		RateBurst: cfg.RateLimitBurst, RateInterval: cfg.RateLimitInterval,
+		PasswordBurst: cfg.PasswordLimitBurst, PasswordInterval: cfg.PasswordLimitInterval,
 		TokenTTLLogin: cfg.TokenTTLLogin, TokenTTLReset: cfg.TokenTTLResetPassword, SudoWindow: cfg.SudoWindow,
 	}, d, acc, sessions, log, nil)
 	e, err := h.Server()

@@ -92,6 +92,7 @@ var importRules = map[string][]string{
 	"db":                {"migrations"},
 	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
 	"internal/smtptest": {},
+	"loadtest":          {"db"},
 	"mail":              {"db"},
 	"migrations":        {},
 	"static":            {},

@@ -27,7 +27,7 @@ import (
 // testApp is the real application — real SQLite file in t.TempDir(), real
 // middleware, real handlers — served over loopback by httptest.
 type testApp struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	db    *db.DB
 	acc   *accounts.Service
@@ -45,7 +45,7 @@ type testConfig struct {
 }
 
 // newTestApp starts the app. Options change the configuration.
-func newTestApp(t *testing.T, opts ...func(*testConfig)) *testApp {
+func newTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	t.Helper()
 	app := startTestApp(t, opts...)
 	app.t = t
@@ -151,7 +151,7 @@ func (l *logBuffer) String() string {
 
 // client is one browser: a cookie jar, no redirects followed.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	app  *testApp
 	http *http.Client
 	// header is sent with every request (e.g. X-Forwarded-For, User-Agent).
@@ -257,28 +257,28 @@ func (c *client) login(email, password string) *response {
 	return c.postForm("/login", url.Values{"email": {email}, "password": {password}})
 }
 
-func assertStatus(t *testing.T, res *response, want int) {
+func assertStatus(t testing.TB, res *response, want int) {
 	t.Helper()
 	if res.StatusCode != want {
 		t.Fatalf("%s %s: status %d, want %d\n%s", res.Request.Method, res.Request.URL.Path, res.StatusCode, want, excerpt(res.body))
 	}
 }
 
-func assertLocation(t *testing.T, res *response, want string) {
+func assertLocation(t testing.TB, res *response, want string) {
 	t.Helper()
 	if got := res.Header.Get("Location"); got != want {
 		t.Fatalf("%s %s: Location %q, want %q", res.Request.Method, res.Request.URL.Path, got, want)
 	}
 }
 
-func assertContains(t *testing.T, res *response, want string) {
+func assertContains(t testing.TB, res *response, want string) {
 	t.Helper()
 	if !strings.Contains(res.body, want) {
 		t.Fatalf("%s %s: body does not contain %q\n%s", res.Request.Method, res.Request.URL.Path, want, excerpt(res.body))
 	}
 }
 
-func assertNotContains(t *testing.T, res *response, unwanted string) {
+func assertNotContains(t testing.TB, res *response, unwanted string) {
 	t.Helper()
 	if strings.Contains(res.body, unwanted) {
 		t.Fatalf("%s %s: body contains %q", res.Request.Method, res.Request.URL.Path, unwanted)

@@ -85,6 +85,9 @@ type tokenForm struct {
 func (h *Handlers) confirmLogin(c echo.Context) error {
 	var f tokenForm
 	if errs := bind(c, &f); errs != nil {
+		if refused(errs) {
+			return errFormRefused
+		}
 		return verificationFailed(c)
 	}
 	user, err := h.accounts.ConsumeLoginLink(c.Request().Context(), f.Token)
@@ -168,6 +171,9 @@ func (h *Handlers) resetPassword(c echo.Context) error {
 	errs := bind(c, &f)
 	if errs != nil {
 		if _, bad := errs["token"]; bad {
+			if refused(errs) {
+				return errFormRefused
+			}
 			return verificationFailed(c)
 		}
 		return render(c, http.StatusUnprocessableEntity, views.ResetPassword(h.page(c, "Choose a new password"), f.Token, errs))

@@ -19,6 +19,10 @@ func render(c echo.Context, status int, t templ.Component) error {
 	return t.Render(c.Request().Context(), c.Response())
 }
 
+// errFormRefused is a form whose hidden fields bind refused (bytes no page
+// of ours puts there): there is no form to show again, so it is a 422 page.
+var errFormRefused = errors.New("form refused before validation")
+
 // handleError is Echo's error handler: every error becomes a page, and a
 // 500 never shows internals, only the request id that is in the log.
 func (h *Handlers) handleError(err error, c echo.Context) {
@@ -38,6 +42,9 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	case errors.Is(err, errCSRF):
 		status, heading = http.StatusForbidden, "This form has expired"
 		message = "For your security, forms expire and only work from this site. Go back, reload the page and try again."
+	case errors.Is(err, errFormRefused):
+		status, heading = http.StatusUnprocessableEntity, "We couldn't accept that"
+		message = "What was sent has characters or a length that no page of ours sends. Go back, reload the page and try again."
 	case errors.Is(err, errRequestTooLarge), errors.As(err, &maxBytes):
 		status, heading, message = http.StatusRequestEntityTooLarge, "That was too much", "The form you sent is larger than we accept."
 	case errors.As(err, &he):

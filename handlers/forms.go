@@ -60,36 +60,52 @@ func getValidation() *validation {
 	return validate
 }
 
+// maxFieldBytes caps every form value before validation runs: no field of
+// ours is longer (the longest, a returned-to path, is 2 KiB), and a
+// validator or password checker never sees more.
+const maxFieldBytes = 4 << 10
+
+// Messages of bind's refusals, made before validation.
+const (
+	msgFormUnreadable = "We couldn't read that form. Please try again."
+	msgFormRefused    = "Some of what you sent can't be accepted. Please check it and try again."
+	msgBadText        = "This contains characters we can't accept. Please type it again."
+	msgTooLong        = "This is far too long. Please shorten it."
+)
+
 // bind reads the request's form into dst (a pointer to a struct with form,
 // validate and label tags) and validates it. It returns nil when all is
-// well, or one message per form field, keyed by the field's name.
+// well, or one message per form field, keyed by the field's name (and a
+// general one under "").
 //
-// String fields tagged trim:"true" are trimmed before validation.
-//
-// Text that is not valid UTF-8, or has control characters, is refused here
-// before validation: it can only be an attack or a broken client.
+// Before validation it refuses values over maxFieldBytes, and text that is
+// not valid UTF-8 or has control characters: only an attack or a broken
+// client sends those. A refused field is left empty in dst, so it is never
+// echoed back into the page. String fields tagged trim:"true" are trimmed
+// before validation.
 func bind(c echo.Context, dst any) views.Errors {
 	form, err := c.FormParams()
 	if err != nil {
-		var maxErr interface{ Error() string }
-		if errors.As(err, &maxErr) && strings.Contains(err.Error(), "too large") {
-			return views.Errors{"": "That request was too large."}
-		}
-		return views.Errors{"": "We couldn't read that form. Please try again."}
+		return views.Errors{"": msgFormUnreadable}
+	}
+	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
+		return views.Errors{"": msgFormUnreadable}
 	}
 	errs := views.Errors{}
 	for name, values := range form {
 		for _, v := range values {
-			if !validText(v) {
-				errs[name] = "This contains characters we can't accept. Please type it again."
+			switch {
+			case len(v) > maxFieldBytes:
+				errs[name] = msgTooLong
+			case !validText(v):
+				errs[name] = msgBadText
 			}
 		}
 	}
 	if len(errs) > 0 {
+		clearFields(dst, errs)
+		errs[""] = msgFormRefused
 		return errs
-	}
-	if err := (&echo.DefaultBinder{}).BindBody(c, dst); err != nil {
-		return views.Errors{"": "We couldn't read that form. Please try again."}
 	}
 	trimFields(dst)
 	return check(dst)
@@ -109,6 +125,24 @@ func trimFields(dst any) {
 		f := v.Field(i)
 		if v.Type().Field(i).Tag.Get("trim") == "true" && f.Kind() == reflect.String && f.CanSet() {
 			f.SetString(strings.TrimSpace(f.String()))
+		}
+	}
+}
+
+// refused reports whether bind turned the form away before validation.
+func refused(errs views.Errors) bool {
+	msg := errs[""]
+	return msg == msgFormRefused || msg == msgFormUnreadable
+}
+
+// clearFields empties the string fields of dst named in errs.
+func clearFields(dst any, errs views.Errors) {
+	v := reflect.ValueOf(dst).Elem()
+	for field, name := range formNames(dst) {
+		if _, bad := errs[name]; bad {
+			if f := v.FieldByName(field); f.Kind() == reflect.String {
+				f.SetString("")
+			}
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -30,11 +31,16 @@ type Config struct {
 	HSTS           bool // production: Strict-Transport-Security
 	BaseURL        string
 	TrustedProxies []string
-	RateBurst      int
-	RateInterval   time.Duration
-	TokenTTLLogin  time.Duration
-	TokenTTLReset  time.Duration
-	SudoWindow     time.Duration
+	// RateBurst and RateInterval are the per-IP bucket of the limited
+	// routes; PasswordBurst and PasswordInterval the (IP, email) bucket of
+	// failed passwords, the per-IP numbers when zero.
+	RateBurst        int
+	RateInterval     time.Duration
+	PasswordBurst    int
+	PasswordInterval time.Duration
+	TokenTTLLogin    time.Duration
+	TokenTTLReset    time.Duration
+	SudoWindow       time.Duration
 	// BodyLimit caps a request body; forms are small.
 	BodyLimit int64
 }
@@ -63,7 +69,8 @@ func New(cfg Config, d *db.DB, acc *accounts.Service, sessions *scs.SessionManag
 		cfg.SudoWindow = 10 * time.Minute
 	}
 	h := &Handlers{cfg: cfg, db: d, accounts: acc, sessions: sessions, log: log, now: now}
-	h.limits = newLimits(cfg.RateBurst, cfg.RateInterval, now)
+	h.limits = newLimits(limitSettings{burst: cfg.RateBurst, interval: cfg.RateInterval},
+		limitSettings{burst: cfg.PasswordBurst, interval: cfg.PasswordInterval}, now)
 	return h
 }
 
@@ -89,14 +96,20 @@ func (h *Handlers) Server() (*echo.Echo, error) {
 	return e, nil
 }
 
-// ipExtractor believes X-Forwarded-For only from the listed proxies; with
-// none, the client is the address of the connection.
+// ipExtractor believes X-Forwarded-For only from the listed proxies: the
+// client is the right-most address that is not a listed proxy, so whatever
+// a client wrote to the left of it is ignored. With none listed, the client
+// is the address of the connection and X-Forwarded-For is never read.
 func ipExtractor(proxies []string) (echo.IPExtractor, error) {
-	if len(proxies) == 0 {
-		return echo.ExtractIPDirect(), nil
-	}
+	// Echo trusts loopback, link-local and private ranges by default; only
+	// the listed proxies may speak for a client here.
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	listed := 0
 	for _, p := range proxies {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		listed++
 		if _, n, err := net.ParseCIDR(p); err == nil {
 			opts = append(opts, echo.TrustIPRange(n))
 			continue
@@ -110,6 +123,9 @@ func ipExtractor(proxies []string) (echo.IPExtractor, error) {
 			ip, bits = ip.To4(), 32
 		}
 		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}))
+	}
+	if listed == 0 {
+		return echo.ExtractIPDirect(), nil
 	}
 	return echo.ExtractIPFromXFFHeader(opts...), nil
 }

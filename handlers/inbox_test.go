@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"testing"
 
 	"latchkey/internal/smtptest"
 	"latchkey/mail"
@@ -94,16 +93,6 @@ func (in *inbox) assertNoTokenLogged() {
 			in.app.t.Errorf("token %s… reached the log", tok[:6])
 		}
 	}
-}
-
-// tokenOf returns the token parameter of a link path.
-func tokenOf(t *testing.T, link string) string {
-	t.Helper()
-	u, err := url.Parse(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Query().Get("token")
 }
 
 // userCount counts the rows of users.

@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -66,9 +68,10 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// logRequests writes one line per request. It logs the path without the
-// query string (token links carry their secret there) and never a header,
-// cookie or form value.
+// logRequests writes one line per request: method, path, status, duration,
+// request id, client IP, and the user id on signed-in pages and on the
+// request that signs in. It logs the path without the query string (token
+// links carry their secret there) and never a header, cookie or form value.
 func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -87,6 +90,8 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if u, ok := c.Get(ctxUser).(db.User); ok {
 			attrs = append(attrs, slog.Int64("user_id", u.ID))
+		} else if id, ok := c.Get(ctxSignedIn).(int64); ok {
+			attrs = append(attrs, slog.Int64("user_id", id))
 		}
 		level := slog.LevelInfo
 		if status >= 500 {
@@ -118,8 +123,11 @@ func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // errRequestTooLarge is a body over the limit.
 var errRequestTooLarge = errors.New("request body too large")
 
-// limitBody refuses bodies over the limit with 413 before anything reads
-// them, and caps what a handler can read if Content-Length lied.
+// limitBody refuses bodies over the limit with 413 before anything parses
+// them. A declared Content-Length over the limit is refused unread; a
+// chunked body, or one whose Content-Length lied, is read up to the limit
+// and refused when there is more. Forms are small, so holding one in memory
+// is cheap, and every later reader (CSRF, bind) sees the same bytes.
 func limitBody(limit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -127,7 +135,17 @@ func limitBody(limit int64) echo.MiddlewareFunc {
 			if r.ContentLength > limit {
 				return errRequestTooLarge
 			}
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			if r.Body == nil || r.Body == http.NoBody {
+				return next(c)
+			}
+			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "read body").SetInternal(err)
+			}
+			if int64(len(body)) > limit {
+				return errRequestTooLarge
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			return next(c)
 		}
 	}
@@ -198,9 +216,12 @@ func (h *Handlers) loadSession() echo.MiddlewareFunc {
 
 // Context keys.
 const (
-	ctxUser    = "user"
-	ctxSession = "user_session"
-	ctxCSRF    = "csrf"
+	ctxUser = "user"
+	// ctxSignedIn is the id of the user this request just signed in, for
+	// the request log.
+	ctxSignedIn = "signed_in_user_id"
+	ctxSession  = "user_session"
+	ctxCSRF     = "csrf"
 )
 
 // RequireUser lets a request through only with a live session: one ended

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"math"
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 // limits holds the token buckets of DESIGN.md's rate limits: per client IP
-// on every limited POST, and per (IP, email) for failed passwords. A bucket
+// on every limited route, and per (IP, email) for failed passwords. A bucket
 // allows a burst, then one request per interval.
 //
 // There is deliberately no per-account bucket: a flood from one IP would
@@ -21,16 +22,31 @@ type limits struct {
 	perPairKeys *keyedLimiter
 }
 
-func newLimits(burst int, interval time.Duration, now func() time.Time) *limits {
-	if burst < 1 {
-		burst = 10
+// limitSettings are the numbers of one kind of bucket.
+type limitSettings struct {
+	burst    int
+	interval time.Duration
+}
+
+func (s limitSettings) orDefault(d limitSettings) limitSettings {
+	if s.burst < 1 {
+		s.burst = d.burst
 	}
-	if interval <= 0 {
-		interval = 6 * time.Second
+	if s.interval <= 0 {
+		s.interval = d.interval
 	}
+	return s
+}
+
+// newLimits builds the buckets. Settings left zero take DESIGN.md's
+// defaults; the (IP, email) pair takes the per-IP numbers unless it has its
+// own.
+func newLimits(perIP, perPair limitSettings, now func() time.Time) *limits {
+	perIP = perIP.orDefault(limitSettings{burst: 10, interval: 6 * time.Second})
+	perPair = perPair.orDefault(perIP)
 	return &limits{
-		perIPKeys:   newKeyedLimiter(burst, interval, now),
-		perPairKeys: newKeyedLimiter(burst, interval, now),
+		perIPKeys:   newKeyedLimiter(perIP.burst, perIP.interval, now),
+		perPairKeys: newKeyedLimiter(perPair.burst, perPair.interval, now),
 	}
 }
 
@@ -38,7 +54,7 @@ func newLimits(burst int, interval time.Duration, now func() time.Time) *limits 
 // It runs before the handler, so a refusal costs no hash and no query.
 func (l *limits) perIP(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if wait, ok := l.perIPKeys.allow(c.RealIP()); !ok {
+		if wait, ok := l.perIPKeys.allow(clientKey(c.RealIP())); !ok {
 			return tooManyRequests(wait)
 		}
 		return next(c)
@@ -48,12 +64,24 @@ func (l *limits) perIP(next echo.HandlerFunc) echo.HandlerFunc {
 // passwordAttemptAllowed reports whether this IP may try another password
 // for this email; it spends nothing.
 func (l *limits) passwordAttemptAllowed(ip, email string) (time.Duration, bool) {
-	return l.perPairKeys.peek(ip + "\x00" + email)
+	return l.perPairKeys.peek(clientKey(ip) + "\x00" + email)
 }
 
 // passwordFailed spends one attempt of the (IP, email) pair.
 func (l *limits) passwordFailed(ip, email string) {
-	l.perPairKeys.allow(ip + "\x00" + email)
+	l.perPairKeys.allow(clientKey(ip) + "\x00" + email)
+}
+
+// clientKey is the bucket key of a client address. An IPv6 client is
+// usually given a whole /64 and can pick a new address in it for every
+// request, so IPv6 addresses share the bucket of their /64; an IPv4 address
+// is its own key.
+func clientKey(ip string) string {
+	parsed := net.ParseIP(ip)
+	if parsed == nil || parsed.To4() != nil {
+		return ip
+	}
+	return parsed.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // errTooMany carries how long to wait to the error handler.
@@ -70,7 +98,11 @@ func (e *errTooMany) retryAfter() string {
 
 // keyedLimiter is one rate.Limiter per key. Memory stays bounded: a bucket
 // that has been idle long enough to refill completely behaves exactly like a
-// new one, so it is dropped; a sweep runs as the map grows.
+// new one, so it is dropped. A sweep runs when a new key arrives after a
+// refill period has passed since the last one, so the map holds at most the
+// keys seen in the last two refill periods; it also runs when the map has
+// doubled since the last sweep, which keeps its cost (linear in the map)
+// amortised to a constant per new key.
 type keyedLimiter struct {
 	mu        sync.Mutex
 	buckets   map[string]*bucket
@@ -79,6 +111,8 @@ type keyedLimiter struct {
 	refill    time.Duration // time for an empty bucket to fill up
 	now       func() time.Time
 	nextSweep time.Time
+	sweepSize int // sweep early when the map reaches this size
+	visited   int // buckets looked at by sweeps, to test their cost
 }
 
 type bucket struct {
@@ -88,13 +122,17 @@ type bucket struct {
 
 func newKeyedLimiter(burst int, interval time.Duration, now func() time.Time) *keyedLimiter {
 	return &keyedLimiter{buckets: map[string]*bucket{}, burst: burst, every: rate.Every(interval),
-		refill: time.Duration(burst) * interval, now: now}
+		refill: time.Duration(burst) * interval, now: now, sweepSize: sweepEvery}
 }
+
+// sweepEvery is the smallest map size that triggers a sweep before the
+// refill period has passed.
+const sweepEvery = 10_000
 
 func (k *keyedLimiter) get(key string, now time.Time) *bucket {
 	b, ok := k.buckets[key]
 	if !ok {
-		if now.After(k.nextSweep) || len(k.buckets) >= 10_000 && len(k.buckets)%10_000 == 0 {
+		if !now.Before(k.nextSweep) || len(k.buckets) >= k.sweepSize {
 			k.sweep(now)
 		}
 		b = &bucket{lim: rate.NewLimiter(k.every, k.burst)}
@@ -104,14 +142,17 @@ func (k *keyedLimiter) get(key string, now time.Time) *bucket {
 	return b
 }
 
-// sweep drops every bucket idle for longer than a full refill.
+// sweep drops every bucket idle for at least a full refill: it is full
+// again, so forgetting it changes nothing.
 func (k *keyedLimiter) sweep(now time.Time) {
+	k.visited += len(k.buckets)
 	for key, b := range k.buckets {
-		if now.Sub(b.seen) > k.refill {
+		if now.Sub(b.seen) >= k.refill {
 			delete(k.buckets, key)
 		}
 	}
 	k.nextSweep = now.Add(k.refill)
+	k.sweepSize = max(sweepEvery, 2*len(k.buckets))
 }
 
 // allow spends one token for key; when none is left it reports how long
@@ -139,10 +180,17 @@ func (k *keyedLimiter) peek(key string) (time.Duration, bool) {
 	return k.wait(b, now), false
 }
 
+// wait is how long until the bucket holds one whole token again, in whole
+// seconds (Retry-After has no finer unit), checked against the limiter's
+// own arithmetic so that a client waiting exactly that long is let in. It
+// only reads the bucket: a refused request does not push the wait further.
 func (k *keyedLimiter) wait(b *bucket, now time.Time) time.Duration {
-	r := b.lim.ReserveN(now, 1)
-	d := r.DelayFrom(now)
-	r.CancelAt(now)
+	missing := 1 - b.lim.TokensAt(now)
+	secs := max(1, math.Ceil(missing/float64(k.every)))
+	d := time.Duration(secs) * time.Second
+	for b.lim.TokensAt(now.Add(d)) < 1 {
+		d += time.Second
+	}
 	return d
 }
 

@@ -42,6 +42,7 @@ func (h *Handlers) signIn(c echo.Context, user db.User, remember bool) error {
 	}
 	h.sessions.Put(ctx, sessionKeyID, sid)
 	h.sessions.RememberMe(ctx, remember)
+	c.Set(ctxSignedIn, user.ID)
 	return nil
 }
 

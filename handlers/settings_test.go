@@ -52,7 +52,7 @@ func (c *client) followFlash(res *response, want string) *response {
 }
 
 // assertSays checks that a page shows text (as the HTML escapes it).
-func assertSays(t *testing.T, res *response, text string) {
+func assertSays(t testing.TB, res *response, text string) {
 	t.Helper()
 	assertContains(t, res, html.EscapeString(text))
 }
