@@ -37,10 +37,11 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/reset-password", h.resetPassword, h.limits.perIP)
 	e.GET("/auth/error", h.authError)
 
-	// Signed-in pages (account.go).
-	me := e.Group("", h.RequireUser)
-	me.GET("/dashboard", h.dashboard)
-	me.POST("/verify-email/resend", h.resendVerification)
+	// Signed-in pages (account.go). RequireUser is a route middleware, not
+	// a group's: an Echo group with middleware also catches every unknown
+	// path, which would send a stranger's 404 to the sign-in page.
+	e.GET("/dashboard", h.dashboard, h.RequireUser)
+	e.POST("/verify-email/resend", h.resendVerification, h.RequireUser)
 
 	if h.cfg.Dev {
 		e.GET("/dev/mailbox", h.mailbox)
