@@ -5,7 +5,7 @@ GO ?= go
 FUZZTIME ?= 3s
 TEMPL := $(GO) tool templ
 
-.PHONY: run build generate test test-unit test-e2e fuzz lint dev bench screenshots clean
+.PHONY: run build generate test test-unit test-e2e e2e-deps fuzz lint dev bench screenshots clean
 
 ## run: generate if needed, build, migrate and serve on the embedded SQLite default
 run: build
@@ -24,10 +24,26 @@ generate:
 	done
 
 ## test: everything — unit, handler, fuzz (briefly), browser tests, with the race detector
-test: generate
+test: generate e2e-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
+
+## test-e2e: only the browser tests (Chromium + axe-core; see e2e/doc.go)
+test-e2e: generate e2e-deps
+	$(GO) test -count=1 ./e2e
+
+## screenshots: render every page (desktop and phone, light and dark) into docs/screenshots/
+screenshots: generate e2e-deps
+	mkdir -p docs/screenshots
+	rm -f docs/screenshots/*.png
+	SCREENSHOTS=1 $(GO) test -count=1 -run 'TestJourney$$|TestErrorPages|TestTooManyRequests' ./e2e
+
+# e2e-deps: axe-core from e2e/package-lock.json, installed once (CI runs npm ci itself).
+e2e-deps:
+	@if [ ! -f e2e/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then \
+		cd e2e && npm ci --no-audit --no-fund; \
+	fi
 
 ## fuzz: run each fuzz target for FUZZTIME (longer: make fuzz FUZZTIME=5m)
 fuzz:
