@@ -93,6 +93,7 @@ var importRules = map[string][]string{
 	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
 	"internal/smtptest": {},
 	"loadtest":          {"db"},
+	"e2e":               {"internal/smtptest"},
 	"mail":              {"db"},
 	"migrations":        {},
 	"static":            {},

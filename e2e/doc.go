@@ -8,4 +8,7 @@
 // the _test.go files. axe-core comes from npm (package.json here; run
 // `npm ci` in this directory). `make screenshots` writes the pictures the
 // README shows to docs/screenshots/.
+//
+// Its tests import internal/smtptest and nothing else of Latchkey: they talk
+// to the binary over HTTP, as a browser does.
 package e2e
