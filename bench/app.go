@@ -209,6 +209,41 @@ func (a *app) profile(ctx context.Context, d time.Duration, path string) error {
 	return err
 }
 
+// memStats saves the app's heap profile in text form, which ends with the
+// runtime's MemStats (bench builds with the pprof tag only).
+func (a *app) memStats(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.pprof+"/debug/pprof/heap?debug=1", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch heap profile: %w", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
+	if err := os.WriteFile(path, append(b, status...), 0o644); err != nil {
+		return err
+	}
+	// The same in pprof's format, for go tool pprof.
+	res2, err := http.Get("http://" + a.pprof + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return fmt.Errorf("fetch heap profile: %w", err)
+	}
+	defer res2.Body.Close()
+	f, err := os.Create(strings.TrimSuffix(path, ".txt") + ".pprof")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res2.Body)
+	return err
+}
+
 // browser is the little a client needs to post forms: the CSRF cookie
 // (which is also the token for the _csrf field) and optionally a session.
 type browser struct {

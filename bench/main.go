@@ -40,6 +40,9 @@ type options struct {
 	conns      int
 	floodConns int
 	profileDir string
+	only       *regexp.Regexp
+	appEnv     []string
+	keep       bool
 }
 
 func main() {
@@ -58,7 +61,17 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 64, "connections of the ordinary scenarios")
 	flag.IntVar(&o.floodConns, "flood-conns", 200, "connections of the floods")
 	flag.StringVar(&o.profileDir, "profile", "", "build with the pprof tag and save a CPU profile of the app per scenario in this directory")
+	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, app logs) and print its path")
+	flag.Func("env", "extra KEY=VALUE setting for the app (repeatable), e.g. -env GOGC=50", func(s string) error {
+		if !strings.Contains(s, "=") {
+			return fmt.Errorf("want KEY=VALUE, not %q", s)
+		}
+		o.appEnv = append(o.appEnv, s)
+		return nil
+	})
 	flag.Parse()
+	o.only = regexp.MustCompile(*only)
 	if o.quick {
 		o.window, o.reps, o.flood = 500*time.Millisecond, 3, 2*time.Second
 	}
@@ -100,7 +113,11 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "bench: keeping", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	tags := ""
 	if o.profileDir != "" {
 		tags = "pprof"
@@ -122,7 +139,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 	// First instance: rate limits raised out of the way, so that what is
 	// measured is the work of a request and not the limiter.
 	raised := []string{"RATE_LIMIT_BURST=1000000000", "RATE_LIMIT_INTERVAL=1ns"}
-	a, err := startApp(ctx, bin, dir, raised, o.profileDir != "")
+	a, err := startApp(ctx, bin, dir, append(raised, o.appEnv...), o.profileDir != "")
 	if err != nil {
 		return nil, err
 	}
@@ -133,22 +150,34 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 	}
 	b := &bench{o: o, app: a, baseline: base, seed: s}
 
+	// The table follows the order; the 429 flood runs last, on its
+	// own instance.
 	var rows []row
-	for _, sc := range []func(context.Context) (row, error){
-		b.loginPage, b.dashboard, b.loginPost, b.loginFlood, b.staticCSS,
+	for _, sc := range []struct {
+		name string
+		run  func(context.Context) (row, error)
+	}{
+		{nameLoginPage, b.loginPage}, {nameDashboard, b.dashboard}, {nameLoginPost, b.loginPost},
+		{nameLoginFlood, b.loginFlood}, {nameLimitedFlood, nil}, {nameStaticCSS, b.staticCSS},
 	} {
-		r, err := sc(ctx)
+		if sc.run == nil || !o.only.MatchString(sc.name) {
+			continue
+		}
+		r, err := sc.run(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w\n%s", r.name, err, a.logTail(20))
+			return nil, fmt.Errorf("%s: %w\n%s", sc.name, err, a.logTail(20))
 		}
 		rows = append(rows, r)
-		fmt.Fprintf(os.Stderr, "bench: %s done\n", r.name)
+		fmt.Fprintf(os.Stderr, "bench: %s done\n", sc.name)
 	}
 	a.stop()
+	if !o.only.MatchString(nameLimitedFlood) {
+		return rows, nil
+	}
 
 	// Second instance on the same database: the default limits, which a
 	// flood from one address runs into at once.
-	a2, err := startApp(ctx, bin, dir, nil, o.profileDir != "")
+	a2, err := startApp(ctx, bin, dir, o.appEnv, o.profileDir != "")
 	if err != nil {
 		return nil, err
 	}
@@ -156,13 +185,29 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 	b.app = a2
 	r, err := b.limitedFlood(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w\n%s", r.name, err, a2.logTail(20))
+		return nil, fmt.Errorf("%s: %w\n%s", nameLimitedFlood, err, a2.logTail(20))
 	}
-	fmt.Fprintf(os.Stderr, "bench: %s done\n", r.name)
-	// The table follows the order: the 429 flood after the flood.
-	rows = append(rows[:4], append([]row{r}, rows[4:]...)...)
+	fmt.Fprintf(os.Stderr, "bench: %s done\n", nameLimitedFlood)
+	// In the table the 429 flood follows the other flood.
+	at := len(rows)
+	for i, x := range rows {
+		if x.name == nameStaticCSS {
+			at = i
+		}
+	}
+	rows = append(rows[:at], append([]row{r}, rows[at:]...)...)
 	return rows, nil
 }
+
+// Scenario names, as printed and as matched by -run.
+const (
+	nameLoginPage    = "GET /login, signed out"
+	nameDashboard    = "GET /dashboard, signed in"
+	nameLoginPost    = "POST /login, right password"
+	nameLoginFlood   = "POST /login flood, limits raised"
+	nameLimitedFlood = "POST /login flood, 1 IP, default limits"
+	nameStaticCSS    = "GET static CSS"
+)
 
 // seeded is what the scenarios need: a user, a signed-in session, a CSRF
 // cookie and the hashed name of the stylesheet.
@@ -291,7 +336,7 @@ func unexpected(r result, expected ...int) int {
 }
 
 func (b *bench) loginPage(ctx context.Context) (row, error) {
-	name := "GET /login, signed out"
+	name := nameLoginPage
 	res, body, err := do(mustRequest(http.MethodGet, b.app.base+"/login"))
 	if err != nil {
 		return row{name: name}, err
@@ -313,7 +358,7 @@ func (b *bench) loginPage(ctx context.Context) (row, error) {
 }
 
 func (b *bench) dashboard(ctx context.Context) (row, error) {
-	name := "GET /dashboard, signed in"
+	name := nameDashboard
 	cookie := b.seed.browser.cookieHeader()
 	res, body, err := b.seed.browser.get(b.app.base, "/dashboard")
 	if err != nil {
@@ -356,7 +401,7 @@ func loginRequests(base string, br browser, pick func(n int64) (email, password 
 }
 
 func (b *bench) loginPost(ctx context.Context) (row, error) {
-	name := "POST /login, right password"
+	name := nameLoginPost
 	hash, err := argon2Hash(b.seed.password)
 	if err != nil {
 		return row{name: name}, err
@@ -390,7 +435,7 @@ func (b *bench) floodLogins(n int64) (string, string) {
 }
 
 func (b *bench) loginFlood(ctx context.Context) (row, error) {
-	name := fmt.Sprintf("POST /login flood, %d conns, %s", b.o.floodConns, b.o.flood)
+	name := nameLoginFlood
 	br := browser{csrf: b.seed.browser.csrf}
 	b.app.resetPeakRSS()
 	pctx, cancel := context.WithCancel(ctx)
@@ -410,8 +455,22 @@ func (b *bench) loginFlood(ctx context.Context) (row, error) {
 			profDone <- b.app.profile(ctx, max(time.Second, b.o.flood-time.Second), filepath.Join(b.o.profileDir, "login-flood.pprof"))
 		}()
 	}
+	var memDone chan error
+	if b.o.profileDir != "" {
+		// The memory of the app in the thick of the flood.
+		memDone = make(chan error, 1)
+		go func() {
+			time.Sleep(b.o.flood * 3 / 4)
+			memDone <- b.app.memStats(ctx, filepath.Join(b.o.profileDir, "login-flood-memstats.txt"))
+		}()
+	}
 	app := load{conns: b.o.floodConns, window: b.o.flood, request: loginRequests(b.app.base, br, b.floodLogins)}.run(ctx)
 	cancel()
+	if memDone != nil {
+		if err := <-memDone; err != nil {
+			return row{name: name}, err
+		}
+	}
 	p := <-pc
 	if profDone != nil {
 		if err := <-profDone; err != nil {
@@ -438,7 +497,7 @@ func (b *bench) loginFlood(ctx context.Context) (row, error) {
 }
 
 func (b *bench) limitedFlood(ctx context.Context) (row, error) {
-	name := fmt.Sprintf("POST /login flood, 1 IP, default limits, %d conns", b.o.floodConns)
+	name := nameLimitedFlood
 	br, err := newBrowser(b.app.base)
 	if err != nil {
 		return row{name: name}, err
@@ -479,7 +538,7 @@ func (b *bench) limitedFlood(ctx context.Context) (row, error) {
 }
 
 func (b *bench) staticCSS(ctx context.Context) (row, error) {
-	name := "GET static CSS"
+	name := nameStaticCSS
 	path := b.seed.cssPath
 	res, body, err := do(mustRequest(http.MethodGet, b.app.base+path))
 	if err != nil {
