@@ -14,6 +14,10 @@
 // It prints one table with PASS/FAIL per target and exits 1 when a target
 // fails. With -quick every scenario runs briefly and only "ran with no
 // errors" is checked, so the harness itself is tested by `make test`.
+//
+// It talks to the app over HTTP only. It may import auth (the password
+// parameters of the raw-rate baseline) and, alone with handlers, Echo: the
+// baseline server is bare Echo.
 package main
 
 import (
