@@ -37,8 +37,14 @@ type Service struct {
 	// MailLimit messages per address per MailWindow; more are dropped silently.
 	MailLimit  int
 	MailWindow time.Duration
-	Log        *slog.Logger
-	Now        func() time.Time
+	// SessionIdleTimeout ends a signed-in session after this long without
+	// a request (0: never). It is checked against the session record's
+	// last-seen time, which moves at most once a minute, so a session may
+	// end up to a minute early; scs itself has no idle timeout, so that a
+	// read-only request writes nothing.
+	SessionIdleTimeout time.Duration
+	Log                *slog.Logger
+	Now                func() time.Time
 	// MailQueued is called after a transaction that queued mail commits, to
 	// wake the sender; nil is fine.
 	MailQueued func()
@@ -211,7 +217,9 @@ func (s *Service) RecordSession(ctx context.Context, userID int64, userAgent, ip
 var ErrSessionEnded = errors.New("session ended")
 
 // SessionUser returns the live session with this id and its user, and
-// records activity at most once a minute.
+// records activity at most once a minute. A session idle for longer than
+// SessionIdleTimeout is ended here. This is the one query of a signed-in
+// page view (plus the touch, once a minute).
 func (s *Service) SessionUser(ctx context.Context, sessionID string) (db.UserSession, db.User, error) {
 	sess, user, err := s.DB.SessionUser(ctx, sessionID)
 	if errors.Is(err, db.ErrNotFound) || (err == nil && user.Disabled()) {
@@ -220,7 +228,14 @@ func (s *Service) SessionUser(ctx context.Context, sessionID string) (db.UserSes
 	if err != nil {
 		return db.UserSession{}, db.User{}, err
 	}
-	if now := s.now(); now.Sub(sess.LastSeenAt) >= time.Minute {
+	now := s.now()
+	if s.SessionIdleTimeout > 0 && now.Sub(sess.LastSeenAt) > s.SessionIdleTimeout {
+		if err := s.DB.DeleteUserSessionByID(ctx, sessionID); err != nil {
+			return db.UserSession{}, db.User{}, fmt.Errorf("end idle session: %w", err)
+		}
+		return db.UserSession{}, db.User{}, ErrSessionEnded
+	}
+	if now.Sub(sess.LastSeenAt) >= time.Minute {
 		if err := s.DB.TouchUserSession(ctx, sessionID, now); err != nil {
 			s.Log.WarnContext(ctx, "touch session", "err", err)
 		}

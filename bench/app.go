@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// build compiles the real binary into dir, from the module that holds
+// this program.
+func build(ctx context.Context, dir string, tags string) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("find the module: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	bin := filepath.Join(dir, "latchkey")
+	args := []string{"build", "-o", bin}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build: %w", err)
+	}
+	return bin, nil
+}
+
+// app is one running instance of the binary.
+type app struct {
+	cmd     *exec.Cmd
+	base    string // http://127.0.0.1:PORT
+	pprof   string // address of the pprof listener, when built with it
+	logPath string
+	exited  chan error
+	stopped sync.Once
+}
+
+// startApp runs bin serve on a free loopback port with the database in dir
+// and the extra settings env, and waits until /healthz answers.
+func startApp(ctx context.Context, bin, dir string, env []string, pprof bool) (*app, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	logPath := filepath.Join(dir, fmt.Sprintf("app-%d.log", port))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("create app log: %w", err)
+	}
+	cmd := exec.Command(bin, "serve")
+	// The working directory holds no .env: only the settings below count.
+	cmd.Dir = dir
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"APP_ENV=development",
+		"BASE_URL=" + base,
+		"LISTEN_ADDR=127.0.0.1:" + strconv.Itoa(port),
+		"DATABASE_PATH=" + filepath.Join(dir, "latchkey.db"),
+		"LOG_LEVEL=info",
+	}, env...)
+	a := &app{cmd: cmd, base: base, logPath: logPath, exited: make(chan error, 1)}
+	if pprof {
+		pp, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		a.pprof = "127.0.0.1:" + strconv.Itoa(pp)
+		cmd.Env = append(cmd.Env, "PPROF_ADDR="+a.pprof)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	go func() { a.exited <- cmd.Wait(); logFile.Close() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return a, nil
+			}
+		}
+		select {
+		case err := <-a.exited:
+			return nil, fmt.Errorf("the app exited before answering: %v\n%s", err, a.logTail(20))
+		case <-ctx.Done():
+			a.stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			a.stop()
+			return nil, fmt.Errorf("the app did not answer /healthz within 30 s\n%s", a.logTail(20))
+		}
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// stop asks the app to shut down (SIGTERM) and kills it after 20 s.
+// It may be called more than once.
+func (a *app) stop() {
+	a.stopped.Do(func() {
+		_ = a.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-a.exited:
+		case <-time.After(20 * time.Second):
+			_ = a.cmd.Process.Kill()
+			<-a.exited
+		}
+	})
+}
+
+// peakRSS is the app's VmHWM: the most resident memory it has held since
+// it started or since resetPeakRSS.
+func (a *app) peakRSS() (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("read peak RSS: %w", err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("read peak RSS: %w", err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("read peak RSS: no VmHWM line")
+}
+
+// resetPeakRSS starts a new peak measurement (Linux ≥ 4.0), so each
+// scenario's figure is its own and not the highest of the whole run.
+func (a *app) resetPeakRSS() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", a.cmd.Process.Pid), []byte("5"), 0)
+}
+
+// logTail is the last n lines the app logged (to explain a failure).
+func (a *app) logTail(n int) string {
+	b, err := os.ReadFile(a.logPath)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// errorLines counts ERROR lines in the app's log.
+func (a *app) errorLines() int {
+	b, err := os.ReadFile(a.logPath)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "level=ERROR")
+}
+
+// profile fetches a CPU profile of the app for d into path (bench builds
+// with the pprof tag only).
+func (a *app) profile(ctx context.Context, d time.Duration, path string) error {
+	u := "http://" + a.pprof + "/debug/pprof/profile?seconds=" + strconv.Itoa(int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch profile: %w", err)
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
+}
+
+// memStats saves the app's heap profile in text form, which ends with the
+// runtime's MemStats (bench builds with the pprof tag only).
+func (a *app) memStats(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.pprof+"/debug/pprof/heap?debug=1", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch heap profile: %w", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
+	if err := os.WriteFile(path, append(b, status...), 0o644); err != nil {
+		return err
+	}
+	// The same in pprof's format, for go tool pprof.
+	res2, err := http.Get("http://" + a.pprof + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return fmt.Errorf("fetch heap profile: %w", err)
+	}
+	defer res2.Body.Close()
+	f, err := os.Create(strings.TrimSuffix(path, ".txt") + ".pprof")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res2.Body)
+	return err
+}
+
+// browser is the little a client needs to post forms: the CSRF cookie
+// (which is also the token for the _csrf field) and optionally a session.
+type browser struct {
+	csrf    string
+	session string
+}
+
+func (b browser) cookieHeader() string {
+	c := "_csrf=" + b.csrf
+	if b.session != "" {
+		c += "; latchkey_session=" + b.session
+	}
+	return c
+}
+
+// newBrowser GETs /login to receive a CSRF cookie.
+func newBrowser(base string) (browser, error) {
+	res, err := http.Get(base + "/login")
+	if err != nil {
+		return browser{}, fmt.Errorf("GET /login: %w", err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	for _, c := range res.Cookies() {
+		if c.Name == "_csrf" {
+			return browser{csrf: c.Value}, nil
+		}
+	}
+	return browser{}, errors.New("GET /login set no _csrf cookie")
+}
+
+// post sends a form as this browser and returns the response, not
+// following redirects.
+func (b browser) post(base, path string, form url.Values) (*http.Response, []byte, error) {
+	form.Set("_csrf", b.csrf)
+	req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", b.cookieHeader())
+	return do(req)
+}
+
+func (b browser) get(base, path string) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Cookie", b.cookieHeader())
+	return do(req)
+}
+
+func do(req *http.Request) (*http.Response, []byte, error) {
+	client := &http.Client{Timeout: requestTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: read body: %w", req.Method, req.URL.Path, err)
+	}
+	return res, body, nil
+}
+
+// sessionCookie is the value of the session cookie a response set.
+func sessionCookie(res *http.Response) string {
+	for _, c := range res.Cookies() {
+		if c.Name == "latchkey_session" {
+			return c.Value
+		}
+	}
+	return ""
+}

@@ -1,0 +1,573 @@
+// Command bench is Latchkey's load benchmark: `make bench` (or
+// `go run ./bench`). It builds the real binary, starts it on 127.0.0.1 with
+// a fresh database, signs up a user, and measures every hot path against a
+// baseline measured in the same run, alternating baseline and app
+// (B A B A B A) so that the noise of a shared machine falls on both alike.
+//
+// The baselines:
+//   - pages and static files: bare Echo in a child process answering from
+//     memory with the exact bytes (status, headers, body) the app gave for
+//     the same request;
+//   - POST /login: the raw argon2id rate, GOMAXPROCS goroutines checking a
+//     hash in a loop in this process.
+//
+// It prints one table with PASS/FAIL per target and exits 1 when a target
+// fails. With -quick every scenario runs briefly and only "ran with no
+// errors" is checked, so the harness itself is tested by `make test`.
+//
+// It talks to the app over HTTP only. It may import auth (the password
+// parameters of the raw-rate baseline) and, alone with handlers, Echo: the
+// baseline server is bare Echo.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	quick      bool
+	window     time.Duration // one repetition of one side
+	reps       int
+	flood      time.Duration
+	conns      int
+	floodConns int
+	profileDir string
+	only       *regexp.Regexp
+	appEnv     []string
+	keep       bool
+}
+
+func main() {
+	if os.Getenv(baselineEnv) == "1" {
+		if err := serveBaseline(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench baseline:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	var o options
+	flag.BoolVar(&o.quick, "quick", false, "run every scenario briefly and check only that it ran with no errors")
+	flag.DurationVar(&o.window, "window", 5*time.Second, "duration of one run of one side (the baseline or the app)")
+	flag.IntVar(&o.reps, "reps", 3, "runs of each side per scenario, alternating")
+	flag.DurationVar(&o.flood, "flood", 10*time.Second, "duration of the login flood")
+	flag.IntVar(&o.conns, "conns", 64, "connections of the ordinary scenarios")
+	flag.IntVar(&o.floodConns, "flood-conns", 200, "connections of the floods")
+	flag.StringVar(&o.profileDir, "profile", "", "build with the pprof tag and save a CPU profile of the app per scenario in this directory")
+	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, app logs) and print its path")
+	flag.Func("env", "extra KEY=VALUE setting for the app (repeatable), e.g. -env GOGC=50", func(s string) error {
+		if !strings.Contains(s, "=") {
+			return fmt.Errorf("want KEY=VALUE, not %q", s)
+		}
+		o.appEnv = append(o.appEnv, s)
+		return nil
+	})
+	flag.Parse()
+	o.only = regexp.MustCompile(*only)
+	if o.quick {
+		o.window, o.reps, o.flood = 500*time.Millisecond, 3, 2*time.Second
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rows, err := runAll(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if !printTable(os.Stdout, rows, o) {
+		os.Exit(1)
+	}
+}
+
+// check is one target of a scenario.
+type check struct {
+	what string // e.g. "ratio ≥ 0.55"
+	got  string
+	pass bool
+}
+
+// row is one scenario's line in the table.
+type row struct {
+	name        string
+	app, base   result
+	ratio       float64 // 0 when the scenario has no baseline
+	appRate     float64 // the rate the ratio is about (all answers, or only 429s)
+	rss         int64
+	checks      []check
+	unexpected  int // answers with a status the scenario does not expect
+	statusNotes string
+}
+
+const mib = 1 << 20
+
+func runAll(ctx context.Context, o options) ([]row, error) {
+	dir, err := os.MkdirTemp("", "latchkey-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "bench: keeping", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	tags := ""
+	if o.profileDir != "" {
+		tags = "pprof"
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	fmt.Fprintln(os.Stderr, "bench: building the binary")
+	bin, err := build(ctx, dir, tags)
+	if err != nil {
+		return nil, err
+	}
+	base, err := startBaseline()
+	if err != nil {
+		return nil, err
+	}
+	defer base.stop()
+
+	// First instance: rate limits raised out of the way, so that what is
+	// measured is the work of a request and not the limiter.
+	raised := []string{"RATE_LIMIT_BURST=1000000000", "RATE_LIMIT_INTERVAL=1ns"}
+	a, err := startApp(ctx, bin, dir, append(raised, o.appEnv...), o.profileDir != "")
+	if err != nil {
+		return nil, err
+	}
+	defer a.stop()
+	s, err := seed(a.base)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w\n%s", err, a.logTail(20))
+	}
+	b := &bench{o: o, app: a, baseline: base, seed: s}
+
+	// The table follows the issue's order; the 429 flood runs last, on its
+	// own instance.
+	var rows []row
+	for _, sc := range []struct {
+		name string
+		run  func(context.Context) (row, error)
+	}{
+		{nameLoginPage, b.loginPage}, {nameDashboard, b.dashboard}, {nameLoginPost, b.loginPost},
+		{nameLoginFlood, b.loginFlood}, {nameLimitedFlood, nil}, {nameStaticCSS, b.staticCSS},
+	} {
+		if sc.run == nil || !o.only.MatchString(sc.name) {
+			continue
+		}
+		r, err := sc.run(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w\n%s", sc.name, err, a.logTail(20))
+		}
+		rows = append(rows, r)
+		fmt.Fprintf(os.Stderr, "bench: %s done\n", sc.name)
+	}
+	a.stop()
+	if !o.only.MatchString(nameLimitedFlood) {
+		return rows, nil
+	}
+
+	// Second instance on the same database: the default limits, which a
+	// flood from one address runs into at once.
+	a2, err := startApp(ctx, bin, dir, o.appEnv, o.profileDir != "")
+	if err != nil {
+		return nil, err
+	}
+	defer a2.stop()
+	b.app = a2
+	r, err := b.limitedFlood(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w\n%s", nameLimitedFlood, err, a2.logTail(20))
+	}
+	fmt.Fprintf(os.Stderr, "bench: %s done\n", nameLimitedFlood)
+	// In the table the 429 flood follows the other flood.
+	at := len(rows)
+	for i, x := range rows {
+		if x.name == nameStaticCSS {
+			at = i
+		}
+	}
+	rows = append(rows[:at], append([]row{r}, rows[at:]...)...)
+	return rows, nil
+}
+
+// Scenario names, as printed and as matched by -run.
+const (
+	nameLoginPage    = "GET /login, signed out"
+	nameDashboard    = "GET /dashboard, signed in"
+	nameLoginPost    = "POST /login, right password"
+	nameLoginFlood   = "POST /login flood, limits raised"
+	nameLimitedFlood = "POST /login flood, 1 IP, default limits"
+	nameStaticCSS    = "GET static CSS"
+)
+
+// seeded is what the scenarios need: a user, a signed-in session, a CSRF
+// cookie and the hashed name of the stylesheet.
+type seeded struct {
+	email, password string
+	browser         browser // CSRF cookie + signed-in session
+	cssPath         string
+}
+
+const benchPassword = "correct horse battery staple 42"
+
+// seed signs a user up through the real form, as a person would.
+func seed(base string) (seeded, error) {
+	br, err := newBrowser(base)
+	if err != nil {
+		return seeded{}, err
+	}
+	s := seeded{email: "bench@example.com", password: benchPassword}
+	res, body, err := br.post(base, "/signup", url.Values{"name": {"Bench Marker"}, "email": {s.email}, "password": {s.password}})
+	if err != nil {
+		return seeded{}, err
+	}
+	if res.StatusCode != http.StatusSeeOther {
+		return seeded{}, fmt.Errorf("POST /signup answered %d:\n%.2000s", res.StatusCode, body)
+	}
+	br.session = sessionCookie(res)
+	if br.session == "" {
+		return seeded{}, fmt.Errorf("POST /signup set no session cookie")
+	}
+	s.browser = br
+	res, body, err = br.get(base, "/dashboard")
+	if err != nil {
+		return seeded{}, err
+	}
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Bench Marker") {
+		return seeded{}, fmt.Errorf("GET /dashboard after signup answered %d", res.StatusCode)
+	}
+	css := regexp.MustCompile(`/static/app\.[0-9a-f]+\.css`).Find(body)
+	if css == nil {
+		return seeded{}, fmt.Errorf("no stylesheet link on /dashboard")
+	}
+	s.cssPath = string(css)
+	return s, nil
+}
+
+type bench struct {
+	o        options
+	app      *app
+	baseline *baseline
+	seed     seeded
+}
+
+// getRequest builds GET requests with a fixed Cookie header ("" for none).
+func getRequest(base, path, cookie string) func(int) (*http.Request, error) {
+	return func(int) (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		if err == nil && cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		return req, err
+	}
+}
+
+// alternate runs the baseline then the app, reps times, and sums each
+// side. While the app runs its peak RSS is measured, and with -profile a
+// CPU profile is taken during its second run.
+func (b *bench) alternate(ctx context.Context, name string, baseRun, appRun func() (result, error)) (base, app result, rss int64, err error) {
+	b.app.resetPeakRSS()
+	for i := range b.o.reps {
+		r, err := baseRun()
+		if err != nil {
+			return base, app, 0, fmt.Errorf("baseline: %w", err)
+		}
+		base.add(r)
+		var profDone chan error
+		if b.o.profileDir != "" && i == 1 {
+			profDone = make(chan error, 1)
+			path := filepath.Join(b.o.profileDir, slug(name)+".pprof")
+			go func() { profDone <- b.app.profile(ctx, max(time.Second, b.o.window-time.Second), path) }()
+		}
+		r, err = appRun()
+		if err != nil {
+			return base, app, 0, fmt.Errorf("app: %w", err)
+		}
+		if profDone != nil {
+			if err := <-profDone; err != nil {
+				return base, app, 0, err
+			}
+		}
+		app.add(r)
+	}
+	rss, err = b.app.peakRSS()
+	return base, app, rss, err
+}
+
+func slug(s string) string {
+	return strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
+
+// ratioRow fills in a row of a scenario measured against a baseline.
+func (b *bench) ratioRow(name string, base, app result, rss int64, appRate float64, target float64, expected ...int) row {
+	r := row{name: name, app: app, base: base, rss: rss, appRate: appRate}
+	if base.rate() > 0 {
+		r.ratio = appRate / base.rate()
+	}
+	r.unexpected = unexpected(app, expected...) + unexpected(base, expected...)
+	if !b.o.quick {
+		r.checks = append(r.checks, check{what: fmt.Sprintf("ratio ≥ %.2f", target), got: fmt.Sprintf("%.2f", r.ratio), pass: r.ratio >= target})
+	}
+	return r
+}
+
+// unexpected counts answers whose status is not one of expected.
+func unexpected(r result, expected ...int) int {
+	n := 0
+	for c, k := range r.statuses {
+		ok := false
+		for _, e := range expected {
+			ok = ok || c == e
+		}
+		if !ok {
+			n += k
+		}
+	}
+	return n
+}
+
+func (b *bench) loginPage(ctx context.Context) (row, error) {
+	name := nameLoginPage
+	res, body, err := do(mustRequest(http.MethodGet, b.app.base+"/login"))
+	if err != nil {
+		return row{name: name}, err
+	}
+	if err := b.baseline.serve(http.MethodGet, "/login", capture(res, body)); err != nil {
+		return row{name: name}, err
+	}
+	base, app, rss, err := b.alternate(ctx, name,
+		func() (result, error) {
+			return load{conns: b.o.conns, window: b.o.window, request: getRequest(b.baseline.base, "/login", "")}.run(ctx), nil
+		},
+		func() (result, error) {
+			return load{conns: b.o.conns, window: b.o.window, request: getRequest(b.app.base, "/login", "")}.run(ctx), nil
+		})
+	if err != nil {
+		return row{name: name}, err
+	}
+	return b.ratioRow(name, base, app, rss, app.rate(), 0.55, http.StatusOK), nil
+}
+
+func (b *bench) dashboard(ctx context.Context) (row, error) {
+	name := nameDashboard
+	cookie := b.seed.browser.cookieHeader()
+	res, body, err := b.seed.browser.get(b.app.base, "/dashboard")
+	if err != nil {
+		return row{name: name}, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return row{name: name}, fmt.Errorf("GET /dashboard answered %d", res.StatusCode)
+	}
+	if err := b.baseline.serve(http.MethodGet, "/dashboard", capture(res, body)); err != nil {
+		return row{name: name}, err
+	}
+	base, app, rss, err := b.alternate(ctx, name,
+		func() (result, error) {
+			return load{conns: b.o.conns, window: b.o.window, request: getRequest(b.baseline.base, "/dashboard", cookie)}.run(ctx), nil
+		},
+		func() (result, error) {
+			return load{conns: b.o.conns, window: b.o.window, request: getRequest(b.app.base, "/dashboard", cookie)}.run(ctx), nil
+		})
+	if err != nil {
+		return row{name: name}, err
+	}
+	return b.ratioRow(name, base, app, rss, app.rate(), 0.35, http.StatusOK), nil
+}
+
+// loginRequests posts the login form; pick chooses the email and password
+// of the n-th request.
+func loginRequests(base string, br browser, pick func(n int64) (email, password string)) func(int) (*http.Request, error) {
+	var n atomic.Int64
+	return func(int) (*http.Request, error) {
+		email, password := pick(n.Add(1))
+		form := url.Values{"email": {email}, "password": {password}, "_csrf": {br.csrf}}
+		req, err := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", "_csrf="+br.csrf)
+		return req, nil
+	}
+}
+
+func (b *bench) loginPost(ctx context.Context) (row, error) {
+	name := nameLoginPost
+	hash, err := argon2Hash(b.seed.password)
+	if err != nil {
+		return row{name: name}, err
+	}
+	br := browser{csrf: b.seed.browser.csrf}
+	right := func(int64) (string, string) { return b.seed.email, b.seed.password }
+	base, app, rss, err := b.alternate(ctx, name,
+		func() (result, error) { return argon2Rate(ctx, hash, b.seed.password, b.o.window) },
+		func() (result, error) {
+			return load{conns: b.o.conns, window: b.o.window, request: loginRequests(b.app.base, br, right)}.run(ctx), nil
+		})
+	if err != nil {
+		return row{name: name}, err
+	}
+	r := b.ratioRow(name, base, app, rss, app.rate(), 0.9, http.StatusSeeOther)
+	r.statusNotes = "baseline: raw argon2id checks/s"
+	return r, nil
+}
+
+// floodLogins mixes the answers a credential-stuffing flood gets: a right
+// password, a wrong one, an unknown address. Each costs one hash.
+func (b *bench) floodLogins(n int64) (string, string) {
+	switch n % 3 {
+	case 0:
+		return b.seed.email, b.seed.password
+	case 1:
+		return b.seed.email, "not the password"
+	default:
+		return fmt.Sprintf("nobody%d@example.com", n), "not the password"
+	}
+}
+
+func (b *bench) loginFlood(ctx context.Context) (row, error) {
+	name := nameLoginFlood
+	br := browser{csrf: b.seed.browser.csrf}
+	b.app.resetPeakRSS()
+	pctx, cancel := context.WithCancel(ctx)
+	type probed struct {
+		lat      []time.Duration
+		failures int
+	}
+	pc := make(chan probed, 1)
+	go func() {
+		lat, f := probe(pctx, b.app.base+"/healthz", 50*time.Millisecond)
+		pc <- probed{lat, f}
+	}()
+	var profDone chan error
+	if b.o.profileDir != "" {
+		profDone = make(chan error, 1)
+		go func() {
+			profDone <- b.app.profile(ctx, max(time.Second, b.o.flood-time.Second), filepath.Join(b.o.profileDir, "login-flood.pprof"))
+		}()
+	}
+	var memDone chan error
+	if b.o.profileDir != "" {
+		// The memory of the app in the thick of the flood.
+		memDone = make(chan error, 1)
+		go func() {
+			time.Sleep(b.o.flood * 3 / 4)
+			memDone <- b.app.memStats(ctx, filepath.Join(b.o.profileDir, "login-flood-memstats.txt"))
+		}()
+	}
+	app := load{conns: b.o.floodConns, window: b.o.flood, request: loginRequests(b.app.base, br, b.floodLogins)}.run(ctx)
+	cancel()
+	if memDone != nil {
+		if err := <-memDone; err != nil {
+			return row{name: name}, err
+		}
+	}
+	p := <-pc
+	if profDone != nil {
+		if err := <-profDone; err != nil {
+			return row{name: name}, err
+		}
+	}
+	rss, err := b.app.peakRSS()
+	if err != nil {
+		return row{name: name}, err
+	}
+	health := result{latencies: p.lat}
+	p99 := health.percentile(99)
+	r := row{name: name, app: app, rss: rss, appRate: app.rate(),
+		unexpected: unexpected(app, http.StatusSeeOther, http.StatusUnprocessableEntity) + p.failures,
+		statusNotes: fmt.Sprintf("/healthz probe: %d answers, p50 %s, p99 %s, %d failed",
+			len(p.lat), ms(health.percentile(50)), ms(p99), p.failures)}
+	r.checks = append(r.checks, check{what: "no 5xx", got: fmt.Sprintf("%d", app.fiveXX()), pass: app.fiveXX() == 0})
+	if !b.o.quick {
+		r.checks = append(r.checks,
+			check{what: "peak RSS ≤ 128 MiB", got: fmt.Sprintf("%.0f MiB", float64(rss)/mib), pass: rss <= 128*mib},
+			check{what: "/healthz p99 ≤ 100 ms", got: ms(p99), pass: p99 <= 100*time.Millisecond && len(p.lat) > 0})
+	}
+	return r, nil
+}
+
+func (b *bench) limitedFlood(ctx context.Context) (row, error) {
+	name := nameLimitedFlood
+	br, err := newBrowser(b.app.base)
+	if err != nil {
+		return row{name: name}, err
+	}
+	// Use up the burst, then capture the refusal the flood will get.
+	var refusal captured
+	for i := 0; ; i++ {
+		res, body, err := br.post(b.app.base, "/login", url.Values{"email": {b.seed.email}, "password": {"not the password"}})
+		if err != nil {
+			return row{name: name}, err
+		}
+		if res.StatusCode == http.StatusTooManyRequests {
+			refusal = capture(res, body)
+			break
+		}
+		if i > 100 {
+			return row{name: name}, fmt.Errorf("no 429 after %d POST /login", i)
+		}
+	}
+	if err := b.baseline.serve(http.MethodPost, "/login", refusal); err != nil {
+		return row{name: name}, err
+	}
+	base, app, rss, err := b.alternate(ctx, name,
+		func() (result, error) {
+			return load{conns: b.o.floodConns, window: b.o.window, request: loginRequests(b.baseline.base, br, b.floodLogins)}.run(ctx), nil
+		},
+		func() (result, error) {
+			return load{conns: b.o.floodConns, window: b.o.window, request: loginRequests(b.app.base, br, b.floodLogins)}.run(ctx), nil
+		})
+	if err != nil {
+		return row{name: name}, err
+	}
+	r := b.ratioRow(name, base, app, rss, app.rateOf(http.StatusTooManyRequests), 0.4,
+		http.StatusTooManyRequests, http.StatusSeeOther, http.StatusUnprocessableEntity)
+	r.checks = append(r.checks, check{what: "no 5xx", got: fmt.Sprintf("%d", app.fiveXX()), pass: app.fiveXX() == 0})
+	r.statusNotes = "app req/s counts 429 answers only"
+	return r, nil
+}
+
+func (b *bench) staticCSS(ctx context.Context) (row, error) {
+	name := nameStaticCSS
+	path := b.seed.cssPath
+	res, body, err := do(mustRequest(http.MethodGet, b.app.base+path))
+	if err != nil {
+		return row{name: name}, err
+	}
+	if err := b.baseline.serve(http.MethodGet, path, capture(res, body)); err != nil {
+		return row{name: name}, err
+	}
+	base, app, rss, err := b.alternate(ctx, name,
+		func() (result, error) {
+			return load{conns: b.o.conns, window: b.o.window, request: getRequest(b.baseline.base, path, "")}.run(ctx), nil
+		},
+		func() (result, error) {
+			return load{conns: b.o.conns, window: b.o.window, request: getRequest(b.app.base, path, "")}.run(ctx), nil
+		})
+	if err != nil {
+		return row{name: name}, err
+	}
+	return b.ratioRow(name, base, app, rss, app.rate(), 0.8, http.StatusOK), nil
+}
+
+func mustRequest(method, u string) *http.Request {
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		panic(err)
+	}
+	return req
+}
