@@ -27,6 +27,7 @@ generate:
 test: generate e2e-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) run ./bench -quick
 	$(MAKE) --no-print-directory fuzz
 
 ## test-e2e: only the browser tests (Chromium + axe-core; see e2e/doc.go)
@@ -76,10 +77,7 @@ lint:
 dev:
 	$(GO) run github.com/air-verse/air@v1.67.4 -c .air.toml
 
-## bench: load benchmark against the real binary (placeholder until the performance work lands)
+## bench: load benchmark of the binary against in-run baselines (docs/PERFORMANCE.md), then micro-benchmarks
 bench:
-	@echo "make bench: the load benchmark is not written yet; running micro-benchmarks"
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
-
-clean:
-	rm -rf bin
+	$(GO) run ./bench
+	$(GO) test -run='^$$' -bench=. -benchmem ./auth ./views ./handlers

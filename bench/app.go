@@ -178,15 +178,6 @@ func (a *app) logTail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// errorLines counts ERROR lines in the app's log.
-func (a *app) errorLines() int {
-	b, err := os.ReadFile(a.logPath)
-	if err != nil {
-		return 0
-	}
-	return strings.Count(string(b), "level=ERROR")
-}
-
 // profile fetches a CPU profile of the app for d into path (bench builds
 // with the pprof tag only).
 func (a *app) profile(ctx context.Context, d time.Duration, path string) error {

@@ -489,8 +489,8 @@ func (b *bench) loginFlood(ctx context.Context) (row, error) {
 	p99 := health.percentile(99)
 	r := row{name: name, app: app, rss: rss, appRate: app.rate(),
 		unexpected: unexpected(app, http.StatusSeeOther, http.StatusUnprocessableEntity) + p.failures,
-		statusNotes: fmt.Sprintf("/healthz probe: %d answers, p50 %s, p99 %s, %d failed",
-			len(p.lat), ms(health.percentile(50)), ms(p99), p.failures)}
+		statusNotes: fmt.Sprintf("%d conns for %s, a third each right password, wrong password, unknown address; /healthz probe: %d answers, p50 %s, p99 %s, %d failed",
+			b.o.floodConns, b.o.flood, len(p.lat), ms(health.percentile(50)), ms(p99), p.failures)}
 	r.checks = append(r.checks, check{what: "no 5xx", got: fmt.Sprintf("%d", app.fiveXX()), pass: app.fiveXX() == 0})
 	if !b.o.quick {
 		r.checks = append(r.checks,
