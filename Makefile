@@ -48,13 +48,14 @@ e2e-deps:
 
 ## fuzz: run each fuzz target for FUZZTIME (longer: make fuzz FUZZTIME=5m)
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
+	@set -e; n=0; for pkg in $$($(GO) list ./...); do \
 		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
 			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-			$(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; exit 1; }; \
+			$(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; echo "fuzz: $$n passed, 1 failed"; exit 1; }; \
+			n=$$((n+1)); \
 		done; \
-	done
+	done; echo "fuzz: $$n passed, 0 failed"
 
 ## lint: go vet, staticcheck, gofmt, and generated templ files match their sources
 # staticcheck 2026.2.2 (module v0.8.2) is built for Go 1.26 (go.mod go 1.26.0; it
