@@ -32,10 +32,6 @@ func (h *Handlers) signupPage(c echo.Context) error {
 func (h *Handlers) signup(c echo.Context) error {
 	var f signupForm
 	errs := bind(c, &f)
-	f.Name, f.Email = strings.TrimSpace(f.Name), auth.NormalizeEmail(f.Email)
-	if errs == nil {
-		errs = check(&f)
-	}
 	if errs == nil {
 		user, created, err := h.accounts.Register(c.Request().Context(), f.Name, f.Email, f.Password)
 		var policy *accounts.PolicyError
@@ -79,7 +75,6 @@ const credentialsMismatch = "That email and password don't match. Check them and
 func (h *Handlers) login(c echo.Context) error {
 	var f loginForm
 	errs := bind(c, &f)
-	f.Email = auth.NormalizeEmail(f.Email)
 	if f.Next == "" {
 		// DESIGN.md: next may come as a field or in the query string.
 		f.Next = c.QueryParam("next")

@@ -27,7 +27,6 @@ type loginLinkForm struct {
 func (h *Handlers) requestLoginLink(c echo.Context) error {
 	var f loginLinkForm
 	errs := bind(c, &f)
-	f.Email = auth.NormalizeEmail(f.Email)
 	next := auth.SafeNext(f.Next, "")
 	if errs != nil {
 		return render(c, http.StatusUnprocessableEntity,
@@ -137,7 +136,6 @@ func (h *Handlers) forgotPasswordPage(c echo.Context) error {
 func (h *Handlers) forgotPassword(c echo.Context) error {
 	var f emailForm
 	errs := bind(c, &f)
-	f.Email = auth.NormalizeEmail(f.Email)
 	if errs != nil {
 		return render(c, http.StatusUnprocessableEntity, views.ForgotPassword(h.page(c, "Reset your password"), f.Email, errs))
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,7 +17,8 @@ import (
 // every handler here can rely on currentUser(c).
 
 type noteForm struct {
-	Body string `form:"body" label:"note" validate:"required,max=1000"`
+	// trim: a note of only spaces is empty, and so refused.
+	Body string `form:"body" label:"note" validate:"required,max=1000" trim:"true"`
 }
 
 // notes lists the user's notes under the form that adds one.
@@ -30,10 +30,6 @@ func (h *Handlers) notes(c echo.Context) error {
 func (h *Handlers) createNote(c echo.Context) error {
 	var f noteForm
 	errs := bind(c, &f)
-	f.Body = strings.TrimSpace(f.Body)
-	if errs == nil {
-		errs = check(&f) // again: a note of only spaces is empty
-	}
 	if errs != nil {
 		return h.renderNotes(c, http.StatusUnprocessableEntity, f.Body, errs)
 	}
@@ -74,10 +70,6 @@ func (h *Handlers) updateNote(c echo.Context) error {
 	}
 	var f noteForm
 	errs := bind(c, &f)
-	f.Body = strings.TrimSpace(f.Body)
-	if errs == nil {
-		errs = check(&f)
-	}
 	if errs != nil {
 		n.Body = f.Body
 		return render(c, http.StatusUnprocessableEntity, views.EditNote(h.page(c, "Edit note"), noteView(n), errs))
