@@ -73,7 +73,7 @@ func TestTooManyRequests(t *testing.T) {
 	for range 2 {
 		b.open("/forgot-password")
 		b.typeInto("#f-email", "flood@example.com")
-		b.expect(b.press(forgotButton), http.StatusOK, "/verify-request?kind=reset")
+		b.expect(b.press(forgotButton), http.StatusOK, "/verify-request")
 	}
 	b.open("/forgot-password")
 	b.typeInto("#f-email", "flood@example.com")

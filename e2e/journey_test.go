@@ -135,7 +135,7 @@ func walkJourney(t *testing.T, b *tab, name, email string) {
 	b.expect(b.press(forgotButton), http.StatusUnprocessableEntity, "/forgot-password")
 	b.check("forgot-password-errors")
 	b.typeInto("#f-email", email)
-	b.expect(b.press(forgotButton), http.StatusOK, "/verify-request?kind=reset")
+	b.expect(b.press(forgotButton), http.StatusOK, "/verify-request")
 	b.see("main", "reset your password")
 	b.check("verify-request-reset")
 	reset := in.next(t, email, "Reset your Latchkey password").link(t, b.srv.URL, "/reset-password")

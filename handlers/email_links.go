@@ -30,13 +30,14 @@ func (h *Handlers) requestLoginLink(c echo.Context) error {
 	next := auth.SafeNext(f.Next, "")
 	if errs != nil {
 		return render(c, http.StatusUnprocessableEntity,
-			views.Login(h.page(c, "Sign in"), views.LoginForm{Email: f.Email, Next: next, Remember: true}, nil, errs))
+			views.Login(h.page(c, "Sign in"), views.LoginForm{Email: f.Email, Next: next}, nil, errs))
 	}
 	ctx := c.Request().Context()
 	if err := h.accounts.DeliverLoginLink(ctx, f.Email); err != nil {
 		return err
 	}
 	h.sessions.Put(ctx, sessionKeyEmail, f.Email)
+	h.sessions.Remove(ctx, sessionKeyReset)
 	if next != "" {
 		h.sessions.Put(ctx, sessionKeyNext, next)
 	}
@@ -47,11 +48,13 @@ func (h *Handlers) requestLoginLink(c echo.Context) error {
 // after the request that sent the link.
 func (h *Handlers) verifyRequest(c echo.Context) error {
 	var email string
+	var reset bool
 	if _, err := c.Cookie(h.sessions.Cookie.Name); err == nil {
 		email = h.sessions.PopString(c.Request().Context(), sessionKeyEmail)
+		reset = h.sessions.PopBool(c.Request().Context(), sessionKeyReset)
 	}
 	lasts, what := mail.Lasts(h.cfg.TokenTTLLogin), "a sign-in link"
-	if c.QueryParam("kind") == "reset" {
+	if reset {
 		lasts, what = mail.Lasts(h.cfg.TokenTTLReset), "a link to reset your password"
 	}
 	return render(c, http.StatusOK, views.VerifyRequest(h.page(c, "Check your email"), email, lasts, what))
@@ -143,7 +146,8 @@ func (h *Handlers) forgotPassword(c echo.Context) error {
 		return err
 	}
 	h.sessions.Put(c.Request().Context(), sessionKeyEmail, f.Email)
-	return redirect(c, "/verify-request?kind=reset")
+	h.sessions.Put(c.Request().Context(), sessionKeyReset, true)
+	return redirect(c, "/verify-request")
 }
 
 func (h *Handlers) resetPasswordPage(c echo.Context) error {

@@ -181,8 +181,8 @@ func TestResetPasswordEndsOtherSessions(t *testing.T) {
 	c := app.client()
 	res := c.postForm("/forgot-password", url.Values{"email": {"ada@example.com"}})
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/verify-request?kind=reset")
-	res = c.get("/verify-request?kind=reset")
+	assertLocation(t, res, "/verify-request")
+	res = c.get("/verify-request")
 	assertContains(t, res, "ada@example.com")
 	assertContains(t, res, "1 hour")
 
@@ -267,7 +267,7 @@ func TestMagicLinkUnknownAddress(t *testing.T) {
 	assertLocation(t, res, "/verify-request")
 	res = c.postForm("/forgot-password", url.Values{"email": {"nobody@example.com"}})
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/verify-request?kind=reset")
+	assertLocation(t, res, "/verify-request")
 	in.flush()
 	if got := in.srv.Messages(); len(got) != 0 {
 		t.Fatalf("%d messages sent for an unknown address", len(got))

@@ -207,7 +207,7 @@ func TestFloodDoesNotLockOutOwner(t *testing.T) {
 func TestMailCapPerAddress(t *testing.T) {
 	for _, route := range []struct{ path, location string }{
 		{"/login/email", "/verify-request"},
-		{"/forgot-password", "/verify-request?kind=reset"},
+		{"/forgot-password", "/verify-request"},
 	} {
 		t.Run(route.path, func(t *testing.T) {
 			app := newTestApp(t, withMailLimit(3))
