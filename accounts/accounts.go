@@ -244,10 +244,12 @@ func (s *Service) SessionUser(ctx context.Context, sessionID string) (db.UserSes
 	return sess, user, nil
 }
 
-// EndSession forgets one session record (at sign-out).
-func (s *Service) EndSession(ctx context.Context, userID int64, sessionID string) error {
-	if err := s.DB.DeleteUserSession(ctx, userID, sessionID); err != nil && !errors.Is(err, db.ErrNotFound) {
-		return err
+// EndSession forgets the session record of this browser (at sign-out, or
+// when it signs in again, perhaps as someone else). The id comes from the
+// server-side session, never from a form, so it needs no owner check.
+func (s *Service) EndSession(ctx context.Context, sessionID string) error {
+	if err := s.DB.DeleteUserSessionByID(ctx, sessionID); err != nil {
+		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
 }
@@ -263,22 +265,47 @@ func (s *Service) mailQueued() {
 // dropped without a word, so nobody can use us to flood an inbox and the
 // page does not change.
 func (s *Service) queue(ctx context.Context, q *db.Queries, e mail.Email) error {
-	now := s.now()
-	if s.MailLimit > 0 {
-		n, err := q.CountMailSince(ctx, e.To, now.Add(-s.MailWindow))
-		if err != nil {
-			return err
-		}
-		if n >= s.MailLimit {
-			s.Log.InfoContext(ctx, "mail dropped: per-address limit reached", "to", e.To, "subject", e.Subject)
-			return nil
-		}
+	ok, err := s.mailAllowed(ctx, q, e.To, false)
+	if err != nil || !ok {
+		return err
 	}
+	return s.enqueue(ctx, q, e, false)
+}
+
+// mailAllowed reports whether one more message may go to address to now:
+// links and other mail share MailLimit per MailWindow, security notices
+// have their own allowance (noticeLimit). A refusal is logged with the
+// recipient only.
+func (s *Service) mailAllowed(ctx context.Context, q *db.Queries, to string, notice bool) (bool, error) {
+	if s.MailLimit <= 0 {
+		return true, nil
+	}
+	count, limit := q.CountMailSince, s.MailLimit
+	if notice {
+		count, limit = q.CountNoticesSince, s.noticeLimit()
+	}
+	n, err := count(ctx, to, s.now().Add(-s.MailWindow))
+	if err != nil {
+		return false, err
+	}
+	if n >= limit {
+		s.Log.InfoContext(ctx, "mail dropped: per-address limit reached", "to", to, "notice", notice)
+		return false, nil
+	}
+	return true, nil
+}
+
+// enqueue renders e and inserts it into the outbox, with no limit check.
+func (s *Service) enqueue(ctx context.Context, q *db.Queries, e mail.Email, notice bool) error {
 	m, err := e.Render()
 	if err != nil {
 		return err
 	}
-	return q.EnqueueMail(ctx, m.To, m.Subject, m.Text, m.HTML, now)
+	insert := q.EnqueueMail
+	if notice {
+		insert = q.EnqueueNotice
+	}
+	return insert(ctx, m.To, m.Subject, m.Text, m.HTML, s.now())
 }
 
 func equalFoldEmail(a, b string) bool {

@@ -24,17 +24,10 @@ var linkPaths = map[auth.Purpose]string{
 // its mail limit nothing is made: a new token would retire the one already
 // in the inbox without a replacement arriving.
 func (s *Service) issue(ctx context.Context, q *db.Queries, user db.User, p auth.Purpose, to string) error {
-	now := s.now()
-	if s.MailLimit > 0 {
-		n, err := q.CountMailSince(ctx, to, now.Add(-s.MailWindow))
-		if err != nil {
-			return err
-		}
-		if n >= s.MailLimit {
-			s.Log.InfoContext(ctx, "link not sent: per-address mail limit reached", "to", to, "purpose", string(p))
-			return nil
-		}
+	if ok, err := s.mailAllowed(ctx, q, to, false); err != nil || !ok {
+		return err
 	}
+	now := s.now()
 	text, hash, err := auth.NewToken()
 	if err != nil {
 		return fmt.Errorf("make %s token: %w", p, err)
@@ -57,7 +50,7 @@ func (s *Service) issue(ctx context.Context, q *db.Queries, user db.User, p auth
 	default:
 		return fmt.Errorf("no email for purpose %q", p)
 	}
-	return s.queue(ctx, q, e)
+	return s.enqueue(ctx, q, e, false)
 }
 
 // deliver issues a link of purpose p to the account with this address, if

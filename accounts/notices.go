@@ -35,26 +35,14 @@ func (s *Service) notify(ctx context.Context, q *db.Queries, to, name, subject, 
 // notifyEmail is notify with a last change to the message (the notice of a
 // deleted account has no account to review).
 func (s *Service) notifyEmail(ctx context.Context, q *db.Queries, edit func(mail.Email) mail.Email, to, name, subject, what string, o Origin) error {
-	now := s.now()
-	if s.MailLimit > 0 {
-		n, err := q.CountNoticesSince(ctx, to, now.Add(-s.MailWindow))
-		if err != nil {
-			return err
-		}
-		if n >= s.noticeLimit() {
-			s.Log.InfoContext(ctx, "notice dropped: per-address limit reached", "to", to, "subject", subject)
-			return nil
-		}
+	if ok, err := s.mailAllowed(ctx, q, to, true); err != nil || !ok {
+		return err
 	}
 	ip := o.IP
 	if ip == "" {
 		ip = "unknown"
 	}
-	m, err := edit(mail.Notice(to, name, subject, what, now, o.Device(), ip, s.BaseURL+"/settings")).Render()
-	if err != nil {
-		return err
-	}
-	return q.EnqueueNotice(ctx, m.To, m.Subject, m.Text, m.HTML, now)
+	return s.enqueue(ctx, q, edit(mail.Notice(to, name, subject, what, s.now(), o.Device(), ip, s.BaseURL+"/settings")), true)
 }
 
 // NotifyLinkSignIn tells the owner that their account was just signed in

@@ -32,7 +32,7 @@ const (
 func (h *Handlers) signIn(c echo.Context, user db.User, remember bool) error {
 	ctx := c.Request().Context()
 	if old := h.sessions.GetString(ctx, sessionKeyID); old != "" {
-		if err := h.accounts.EndSession(ctx, user.ID, old); err != nil {
+		if err := h.accounts.EndSession(ctx, old); err != nil {
 			return fmt.Errorf("sign in: %w", err)
 		}
 	}
@@ -54,7 +54,7 @@ func (h *Handlers) signIn(c echo.Context, user db.User, remember bool) error {
 func (h *Handlers) signOut(c echo.Context) error {
 	ctx := c.Request().Context()
 	if sid := h.sessions.GetString(ctx, sessionKeyID); sid != "" {
-		if err := h.db.DeleteUserSessionByID(ctx, sid); err != nil {
+		if err := h.accounts.EndSession(ctx, sid); err != nil {
 			return fmt.Errorf("sign out: %w", err)
 		}
 	}
