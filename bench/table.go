@@ -49,6 +49,13 @@ func printTable(w io.Writer, rows []row, o options) bool {
 		if r.statusNotes != "" {
 			notes = append(notes, r.statusNotes)
 		}
+		if len(r.pairRatios) > 1 {
+			each := make([]string, len(r.pairRatios))
+			for i, x := range r.pairRatios {
+				each[i] = fmt.Sprintf("%.2f", x)
+			}
+			notes = append(notes, "ratio run by run: "+strings.Join(each, ", "))
+		}
 		notes = append(notes, "app answers: "+r.app.statusSummary())
 		if r.app.firstErr != "" || r.base.firstErr != "" {
 			notes = append(notes, "first error: "+r.app.firstErr+r.base.firstErr)
