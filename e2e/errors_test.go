@@ -18,7 +18,7 @@ func TestErrorPages(t *testing.T) {
 
 	// A page that needs an account sends a stranger to sign in, and
 	// remembers where they were going.
-	b.expect(b.open("/dashboard"), http.StatusOK, "/login?next=%2Fdashboard")
+	b.expect(b.open("/dashboard"), http.StatusOK, "/login?next=/dashboard")
 	if next := b.attr(`form[action="/login"] input[name=next]`, "value"); next != "/dashboard" {
 		t.Fatalf("the sign-in form carries next=%q, want /dashboard", next)
 	}

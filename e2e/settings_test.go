@@ -89,7 +89,7 @@ func TestSettingsJourney(t *testing.T) {
 	if n := b.count(".session"); n != 1 {
 		t.Fatalf("after signing the other browser out, the list has %d entries, want 1", n)
 	}
-	other.expect(other.open("/settings"), http.StatusOK, "/login?next=%2Fsettings")
+	other.expect(other.open("/settings"), http.StatusOK, "/login?next=/settings")
 
 	// Email: a link goes to the new address; opening it changes nothing,
 	// its button does.
@@ -143,7 +143,7 @@ func deleteAccount(t *testing.T, b *tab, email, password string) {
 	if n := b.count(logoutButton); n != 0 {
 		t.Fatal("still signed in after deleting the account")
 	}
-	b.expect(b.open("/settings"), http.StatusOK, "/login?next=%2Fsettings")
+	b.expect(b.open("/settings"), http.StatusOK, "/login?next=/settings")
 	b.typeInto("#f-email", email)
 	b.typeInto("#f-password", password)
 	b.expect(b.press(loginButton), http.StatusUnprocessableEntity, "/login")

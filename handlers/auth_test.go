@@ -22,7 +22,7 @@ func TestSignupDashboardLogoutLogin(t *testing.T) {
 	assertLocation(t, res, "/login")
 	res = c.get("/dashboard")
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/login?next=%2Fdashboard")
+	assertLocation(t, res, "/login?next=/dashboard")
 
 	res = c.postForm("/login", url.Values{"email": {"ADA@example.com"}, "password": {strongPassword}, "next": {"/dashboard?tab=1"}})
 	assertStatus(t, res, http.StatusSeeOther)
@@ -71,7 +71,7 @@ func TestFullFlowFromHomePage(t *testing.T) {
 
 	res = c.get("/dashboard")
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/login?next=%2Fdashboard")
+	assertLocation(t, res, "/login?next=/dashboard")
 
 	res = c.login("grace@example.com", strongPassword)
 	assertStatus(t, res, http.StatusSeeOther)
@@ -89,7 +89,7 @@ func TestLoginHonoursLocalNext(t *testing.T) {
 	res := c.get("/dashboard?tab=security")
 	assertStatus(t, res, http.StatusSeeOther)
 	loginURL := res.Header.Get("Location")
-	if loginURL != "/login?next=%2Fdashboard%3Ftab%3Dsecurity" {
+	if loginURL != "/login?next=/dashboard%3Ftab%3Dsecurity" {
 		t.Fatalf("Location %q", loginURL)
 	}
 	res = c.get(loginURL)

@@ -36,7 +36,7 @@ func TestMagicLinkSignIn(t *testing.T) {
 	}
 	res = c.get("/dashboard")
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/login?next=%2Fdashboard")
+	assertLocation(t, res, "/login?next=/dashboard")
 
 	res = c.postForm("/login/email/confirm", url.Values{"token": {token}})
 	assertStatus(t, res, http.StatusSeeOther)
@@ -201,7 +201,7 @@ func TestResetPasswordEndsOtherSessions(t *testing.T) {
 	for _, other := range []*client{first, second} {
 		res = other.get("/dashboard")
 		assertStatus(t, res, http.StatusSeeOther)
-		assertLocation(t, res, "/login?next=%2Fdashboard")
+		assertLocation(t, res, "/login?next=/dashboard")
 	}
 	res = app.client().login("ada@example.com", strongPassword)
 	assertStatus(t, res, http.StatusUnprocessableEntity)

@@ -259,7 +259,14 @@ func redirectToLogin(c echo.Context) error {
 	if r.Method != http.MethodGet {
 		next = "/dashboard"
 	}
-	return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(next))
+	return c.Redirect(http.StatusSeeOther, loginURL(next))
+}
+
+// loginURL is /login?next=<path>. The slashes of the path stay as they are
+// (a query may hold them unescaped), so the link reads the way DESIGN.md
+// writes it, /login?next=/dashboard; everything else is query-escaped.
+func loginURL(next string) string {
+	return "/login?next=" + strings.ReplaceAll(url.QueryEscape(next), "%2F", "/")
 }
 
 // validUTF8 reports whether every value of a form is valid UTF-8 text

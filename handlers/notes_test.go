@@ -191,8 +191,8 @@ func TestNotesNeedSignIn(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client()
 	for path, next := range map[string]string{
-		"/notes":        "/login?next=%2Fnotes",
-		"/notes/1/edit": "/login?next=%2Fnotes%2F1%2Fedit",
+		"/notes":        "/login?next=/notes",
+		"/notes/1/edit": "/login?next=/notes/1/edit",
 	} {
 		res := c.get(path)
 		assertStatus(t, res, http.StatusSeeOther)

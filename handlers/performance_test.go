@@ -74,7 +74,7 @@ func TestIdleSessionEnds(t *testing.T) {
 	app.clock.Advance(168*time.Hour + 2*time.Minute)
 	res := c.get("/dashboard")
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/login?next=%2Fdashboard")
+	assertLocation(t, res, "/login?next=/dashboard")
 	if _, records := app.sessionRows(t); records != "" {
 		t.Errorf("the idle session's record is still there: %q", records)
 	}

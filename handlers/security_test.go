@@ -137,7 +137,7 @@ func TestSessionFixation(t *testing.T) {
 			// The attacker, still holding the planted value, is not signed in.
 			res := attacker.get("/dashboard")
 			assertStatus(t, res, http.StatusSeeOther)
-			assertLocation(t, res, "/login?next=%2Fdashboard")
+			assertLocation(t, res, "/login?next=/dashboard")
 		})
 	}
 
@@ -176,7 +176,7 @@ func TestReplayedCookieAfterLogoutIsSignedOut(t *testing.T) {
 		}
 		res = thief.get("/dashboard")
 		assertStatus(t, res, http.StatusSeeOther)
-		assertLocation(t, res, "/login?next=%2Fdashboard")
+		assertLocation(t, res, "/login?next=/dashboard")
 		// Even sent by hand, with no jar involved.
 		req, _ := http.NewRequest(http.MethodGet, app.srv.URL+"/dashboard", nil)
 		req.AddCookie(&http.Cookie{Name: "latchkey_session", Value: stolen})

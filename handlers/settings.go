@@ -126,7 +126,7 @@ func (h *Handlers) sudo(c echo.Context, form, password string, keep func(*views.
 			views.Errors{"current_password": "Enter your current password."}, keep)
 	case errors.Is(err, accounts.ErrSignInAgain):
 		h.flash(c, "For your security, please sign in again to make that change. We'll bring you back to your settings.")
-		return true, redirect(c, "/login?next=%2Fsettings")
+		return true, redirect(c, loginURL("/settings"))
 	}
 	return true, err
 }

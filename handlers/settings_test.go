@@ -39,7 +39,7 @@ func (c *client) signedOut() {
 	c.t.Helper()
 	res := c.get("/dashboard")
 	assertStatus(c.t, res, http.StatusSeeOther)
-	assertLocation(c.t, res, "/login?next=%2Fdashboard")
+	assertLocation(c.t, res, "/login?next=/dashboard")
 }
 
 // followFlash loads the page a 303 points to and checks its flash message.
@@ -130,7 +130,7 @@ func TestSettingsNeedsSignIn(t *testing.T) {
 	c := app.client()
 	res := c.get("/settings")
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/login?next=%2Fsettings")
+	assertLocation(t, res, "/login?next=/settings")
 	res = c.postForm("/settings/name", url.Values{"name": {"Eve"}})
 	assertStatus(t, res, http.StatusSeeOther)
 	if !strings.HasPrefix(res.Header.Get("Location"), "/login?next=") {
@@ -299,8 +299,8 @@ func TestSettingsSudoWithoutPassword(t *testing.T) {
 	assertContains(t, page, "we'll ask you to sign in again")
 	res := c.postForm("/settings/email", url.Values{"email": {"grace@new.example"}})
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/login?next=%2Fsettings")
-	login := c.get("/login?next=%2Fsettings")
+	assertLocation(t, res, "/login?next=/settings")
+	login := c.get("/login?next=/settings")
 	assertSays(t, login, "please sign in again")
 	assertContains(t, login, `name="next" value="/settings"`)
 	if len(app.mails("grace@new.example", "")) != 0 {
