@@ -293,16 +293,22 @@ func (h *Handlers) revokeSession(c echo.Context) error {
 }
 
 type deleteAccountForm struct {
-	Confirm         string `form:"confirm" label:"confirmation" validate:"required,eq=yes"`
+	Confirm         string `form:"confirm" label:"confirmation" validate:"omitempty,eq=yes"`
 	CurrentPassword string `form:"current_password" label:"current password" validate:"max=1024"`
 }
 
-// deleteAccount deletes the account with its sessions and tokens, after the
-// box is ticked and the identity confirmed, then signs this browser out.
+// deleteAccount deletes the account with its sessions and tokens, once the
+// user has shown they mean it, then signs this browser out. Typing the
+// current password is that confirmation (DESIGN.md's contract: the field
+// current_password alone). Inside the sudo window no password is needed,
+// so there the ticked box is what keeps a stray click from deleting.
 func (h *Handlers) deleteAccount(c echo.Context) error {
 	var f deleteAccountForm
 	errs := bind(c, &f)
-	if _, bad := errs["confirm"]; bad {
+	if _, bad := errs["confirm"]; bad || (errs == nil && f.Confirm == "" && f.CurrentPassword == "") {
+		if errs == nil {
+			errs = views.Errors{}
+		}
 		errs["confirm"] = "Tick the box to confirm that you want to delete your account."
 	}
 	if errs != nil {

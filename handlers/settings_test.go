@@ -409,7 +409,7 @@ func TestSettingsDeleteAccount(t *testing.T) {
 		form url.Values
 		msg  string
 	}{
-		{url.Values{"current_password": {strongPassword}}, "Tick the box to confirm"},
+		{url.Values{}, "Tick the box to confirm"},
 		{url.Values{"current_password": {strongPassword}, "confirm": {"maybe"}}, "Tick the box to confirm"},
 		{url.Values{"confirm": {"yes"}}, "Enter your current password."},
 		{url.Values{"confirm": {"yes"}, "current_password": {"nope nope nope"}}, "That isn't your current password."},
@@ -554,5 +554,41 @@ func TestSettingsEmailChangeAddressTakenMeanwhile(t *testing.T) {
 	a.followFlash(res, "That address now belongs to another account")
 	if app.user("ada@example.com").Name != "Ada" {
 		t.Fatal("ada's account moved")
+	}
+}
+
+// DESIGN.md's contract for POST /settings/delete is the field
+// current_password alone: a typed password is confirmation enough.
+func TestSettingsDeleteWithThePasswordAlone(t *testing.T) {
+	app := newTestApp(t)
+	a := app.browser(uaChromeMac)
+	a.signup("Ada", "ada@example.com", strongPassword)
+	app.clock.Advance(11 * time.Minute) // past the sudo window
+
+	res := a.postForm("/settings/delete", url.Values{"current_password": {strongPassword}})
+	assertLocation(t, res, "/")
+	a.signedOut()
+	if _, err := app.db.UserByEmail(context.Background(), "ada@example.com"); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("user still there: %v", err)
+	}
+}
+
+// Inside the sudo window no password is asked for, so one click on the
+// button must not be enough: the box has to be ticked.
+func TestSettingsDeleteInTheSudoWindowNeedsTheBox(t *testing.T) {
+	app := newTestApp(t)
+	a := app.browser(uaChromeMac)
+	a.signup("Ada", "ada@example.com", strongPassword)
+
+	res := a.postForm("/settings/delete", url.Values{})
+	assertStatus(t, res, http.StatusUnprocessableEntity)
+	assertSays(t, res, "Tick the box to confirm")
+	a.signedIn()
+
+	res = a.postForm("/settings/delete", url.Values{"confirm": {"yes"}})
+	assertLocation(t, res, "/")
+	a.signedOut()
+	if _, err := app.db.UserByEmail(context.Background(), "ada@example.com"); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("user still there: %v", err)
 	}
 }
