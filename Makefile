@@ -5,7 +5,7 @@ GO ?= go
 FUZZTIME ?= 3s
 TEMPL := $(GO) tool templ
 
-.PHONY: run build generate test test-unit test-e2e e2e-deps fuzz lint dev bench screenshots clean
+.PHONY: run build generate test test-e2e e2e-deps fuzz lint dev bench screenshots
 
 ## run: generate if needed, build, migrate and serve on the embedded SQLite default
 run: build

@@ -92,8 +92,10 @@ func startApp(ctx context.Context, bin, dir string, env []string, pprof bool) (*
 	}
 	go func() { a.exited <- cmd.Wait(); logFile.Close() }()
 	deadline := time.Now().Add(30 * time.Second)
+	// A poll that hangs must not outlive the deadline.
+	health := &http.Client{Timeout: 2 * time.Second}
 	for {
-		res, err := http.Get(base + "/healthz")
+		res, err := health.Get(base + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
@@ -161,8 +163,11 @@ func (a *app) peakRSS() (int64, error) {
 
 // resetPeakRSS starts a new peak measurement (Linux ≥ 4.0), so each
 // scenario's figure is its own and not the highest of the whole run.
-func (a *app) resetPeakRSS() {
-	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", a.cmd.Process.Pid), []byte("5"), 0)
+func (a *app) resetPeakRSS() error {
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", a.cmd.Process.Pid), []byte("5"), 0); err != nil {
+		return fmt.Errorf("reset peak RSS: %w", err)
+	}
+	return nil
 }
 
 // logTail is the last n lines the app logged (to explain a failure).
@@ -181,58 +186,55 @@ func (a *app) logTail(n int) string {
 // profile fetches a CPU profile of the app for d into path (bench builds
 // with the pprof tag only).
 func (a *app) profile(ctx context.Context, d time.Duration, path string) error {
-	u := "http://" + a.pprof + "/debug/pprof/profile?seconds=" + strconv.Itoa(int(d.Seconds()))
+	return fetchTo(ctx, "http://"+a.pprof+"/debug/pprof/profile?seconds="+strconv.Itoa(int(d.Seconds())), path)
+}
+
+// memStats saves the app's heap profile in text form, which ends with the
+// runtime's MemStats, followed by its /proc status (bench builds with the
+// pprof tag only).
+func (a *app) memStats(ctx context.Context, path string) error {
+	if err := fetchTo(ctx, "http://"+a.pprof+"/debug/pprof/heap?debug=1", path); err != nil {
+		return err
+	}
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(status); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// The same in pprof's format, for go tool pprof.
+	return fetchTo(ctx, "http://"+a.pprof+"/debug/pprof/heap?gc=1", strings.TrimSuffix(path, ".txt")+".pprof")
+}
+
+// fetchTo saves the body of GET u in the file path.
+func fetchTo(ctx context.Context, u, path string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("fetch profile: %w", err)
+		return fmt.Errorf("fetch %s: %w", u, err)
 	}
 	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetch %s: status %d", u, res.StatusCode)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	_, err = io.Copy(f, res.Body)
-	return err
-}
-
-// memStats saves the app's heap profile in text form, which ends with the
-// runtime's MemStats (bench builds with the pprof tag only).
-func (a *app) memStats(ctx context.Context, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.pprof+"/debug/pprof/heap?debug=1", nil)
-	if err != nil {
-		return err
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("fetch %s: %w", u, err)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("fetch heap profile: %w", err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
-	if err := os.WriteFile(path, append(b, status...), 0o644); err != nil {
-		return err
-	}
-	// The same in pprof's format, for go tool pprof.
-	res2, err := http.Get("http://" + a.pprof + "/debug/pprof/heap?gc=1")
-	if err != nil {
-		return fmt.Errorf("fetch heap profile: %w", err)
-	}
-	defer res2.Body.Close()
-	f, err := os.Create(strings.TrimSuffix(path, ".txt") + ".pprof")
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(f, res2.Body)
-	return err
+	return f.Close()
 }
 
 // browser is the little a client needs to post forms: the CSRF cookie

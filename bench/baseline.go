@@ -34,9 +34,10 @@ type captured struct {
 
 func capture(res *http.Response, body []byte) captured {
 	h := res.Header.Clone()
-	// The server writes these itself.
+	// The server writes the date itself. Content-Length stays: the baseline
+	// sets it as the app did, so that both send the body with a length
+	// (and not one with a length, the other chunked).
 	h.Del("Date")
-	h.Del("Content-Length")
 	return captured{status: res.StatusCode, header: h, body: body}
 }
 
@@ -153,6 +154,9 @@ func serveBaseline() error {
 		if !ok {
 			return echo.ErrNotFound
 		}
+		// Set, not added: each header (Content-Length included) is
+		// written once, with the app's values; net/http then sends the
+		// body with that length instead of chunking it.
 		hd := c.Response().Header()
 		for k, v := range r.header {
 			hd[k] = v
