@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // APP_ENV=production refuses to start without an https BASE_URL and a mail
@@ -54,5 +57,57 @@ func TestServeRefusesUnsafeProduction(t *testing.T) {
 	_, err := runCLI(t, "serve")
 	if err == nil || !strings.Contains(err.Error(), "APP_ENV=production needs") {
 		t.Fatalf("serve in unsafe production: %v", err)
+	}
+}
+
+// With no setting in the environment and no .env file, the config holds
+// DESIGN.md's defaults (guards the envDefault tags against drifting).
+func TestConfigDefaults(t *testing.T) {
+	t.Chdir(t.TempDir()) // no .env here
+	ct := reflect.TypeFor[Config]()
+	for i := range ct.NumField() {
+		name, _, _ := strings.Cut(ct.Field(i).Tag.Get("env"), ",")
+		if name == "" {
+			continue
+		}
+		t.Setenv(name, "") // restored when the test ends
+		os.Unsetenv(name)
+	}
+	c, err := loadConfig()
+	if err != nil {
+		t.Fatalf("an empty environment is refused: %v", err)
+	}
+	for _, d := range []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"SESSION_LIFETIME", c.SessionLifetime, 720 * time.Hour},
+		{"SESSION_IDLE_TIMEOUT", c.SessionIdleTimeout, 168 * time.Hour},
+		{"TOKEN_TTL_LOGIN", c.TokenTTLLogin, 15 * time.Minute},
+		{"TOKEN_TTL_VERIFY_EMAIL", c.TokenTTLVerifyEmail, 24 * time.Hour},
+		{"TOKEN_TTL_RESET_PASSWORD", c.TokenTTLResetPassword, time.Hour},
+		{"RATE_LIMIT_INTERVAL", c.RateLimitInterval, 6 * time.Second},
+		{"MAIL_LIMIT_WINDOW", c.MailLimitWindow, 15 * time.Minute},
+	} {
+		if d.got != d.want {
+			t.Errorf("%s = %v, want %v", d.name, d.got, d.want)
+		}
+	}
+	for _, n := range []struct {
+		name      string
+		got, want int
+	}{
+		{"RATE_LIMIT_BURST", c.RateLimitBurst, 10},
+		{"MAIL_LIMIT_PER_ADDRESS", c.MailLimitPerAddress, 3},
+	} {
+		if n.got != n.want {
+			t.Errorf("%s = %d, want %d", n.name, n.got, n.want)
+		}
+	}
+	if c.AppEnv != "development" || c.Production() {
+		t.Errorf("APP_ENV = %q, want development", c.AppEnv)
+	}
+	if len(c.TrustedProxies) != 0 {
+		t.Errorf("TRUSTED_PROXIES = %q, want none (trust no X-Forwarded-For)", c.TrustedProxies)
 	}
 }

@@ -280,11 +280,11 @@ func (s *Service) mailAllowed(ctx context.Context, q *db.Queries, to string, not
 	if s.MailLimit <= 0 {
 		return true, nil
 	}
-	count, limit := q.CountMailSince, s.MailLimit
+	limit := s.MailLimit
 	if notice {
-		count, limit = q.CountNoticesSince, s.noticeLimit()
+		limit = s.noticeLimit()
 	}
-	n, err := count(ctx, to, s.now().Add(-s.MailWindow))
+	n, err := q.CountMailSince(ctx, to, s.now().Add(-s.MailWindow), notice)
 	if err != nil {
 		return false, err
 	}
@@ -301,16 +301,16 @@ func (s *Service) enqueue(ctx context.Context, q *db.Queries, e mail.Email, noti
 	if err != nil {
 		return err
 	}
-	insert := q.EnqueueMail
-	if notice {
-		insert = q.EnqueueNotice
-	}
-	return insert(ctx, m.To, m.Subject, m.Text, m.HTML, s.now())
+	return q.EnqueueMail(ctx, m.To, m.Subject, m.Text, m.HTML, s.now(), notice)
 }
 
 func equalFoldEmail(a, b string) bool {
 	return strings.EqualFold(auth.NormalizeEmail(a), auth.NormalizeEmail(b))
 }
+
+// allPurposes are the purposes of every kind of link, for retiring them all.
+var allPurposes = []string{string(auth.PurposeLogin), string(auth.PurposeResetPassword),
+	string(auth.PurposeVerifyEmail), string(auth.PurposeChangeEmail)}
 
 // SetDisabled disables or enables an account. Disabling ends every session
 // and retires every link at once.
@@ -325,8 +325,7 @@ func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) 
 		if _, err := q.DeleteOtherUserSessions(ctx, userID, ""); err != nil {
 			return err
 		}
-		return q.DeleteUserTokens(ctx, userID, string(auth.PurposeLogin), string(auth.PurposeResetPassword),
-			string(auth.PurposeVerifyEmail), string(auth.PurposeChangeEmail))
+		return q.DeleteUserTokens(ctx, userID, allPurposes...)
 	})
 }
 

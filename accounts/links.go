@@ -201,17 +201,10 @@ func (s *Service) ResetPassword(ctx context.Context, text, password string) (db.
 		return db.User{}, fmt.Errorf("reset password: %w", err)
 	}
 	return s.consume(ctx, text, auth.PurposeResetPassword, func(q *db.Queries, t db.Token, u db.User) error {
-		now := s.now()
-		if err := q.SetPasswordHash(ctx, u.ID, hash, now); err != nil {
-			return err
-		}
-		if _, err := q.DeleteOtherUserSessions(ctx, u.ID, ""); err != nil {
-			return err
-		}
-		if err := q.DeleteUserTokens(ctx, u.ID, string(auth.PurposeLogin), string(auth.PurposeResetPassword)); err != nil {
+		if err := s.setPassword(ctx, q, u.ID, hash, ""); err != nil {
 			return err
 		}
 		// The link came to this inbox: the address is proven.
-		return q.MarkEmailVerified(ctx, u.ID, now)
+		return q.MarkEmailVerified(ctx, u.ID, s.now())
 	})
 }

@@ -86,14 +86,17 @@ func (s *Service) RequestEmailChange(ctx context.Context, user db.User, newEmail
 	}
 	now := s.now()
 	err := s.DB.InTx(ctx, func(q *db.Queries) error {
-		if err := q.DeleteUserTokens(ctx, user.ID, string(auth.PurposeChangeEmail)); err != nil {
-			return err
-		}
 		available, err := s.emailAvailable(ctx, q, newEmail, user.ID, now)
 		if err != nil {
 			return err
 		}
 		if !available {
+			// The new request replaces any earlier one, though it sends no
+			// link. (An available address gets its link through issue,
+			// whose new token retires the old one only when the mail goes.)
+			if err := q.DeleteUserTokens(ctx, user.ID, string(auth.PurposeChangeEmail)); err != nil {
+				return err
+			}
 			s.Log.InfoContext(ctx, "email change refused: address unavailable", "user_id", user.ID)
 			return s.notify(ctx, q, user.Email, user.Name, "Your email address was not changed",
 				"Someone signed in to your account asked to change its email address to "+newEmail+
@@ -146,8 +149,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, user db.User, token st
 		if err != nil {
 			return err
 		}
-		if err := q.DeleteUserTokens(ctx, u.ID, string(auth.PurposeLogin), string(auth.PurposeResetPassword),
-			string(auth.PurposeVerifyEmail), string(auth.PurposeChangeEmail)); err != nil {
+		if err := q.DeleteUserTokens(ctx, u.ID, allPurposes...); err != nil {
 			return err
 		}
 		newEmail = t.Email
@@ -160,6 +162,19 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, user db.User, token st
 	}
 	s.mailQueued()
 	return newEmail, nil
+}
+
+// setPassword stores a new password hash and does what must go with it, in
+// q's transaction: every session of the user ends except keepSessionID ("" =
+// none), and sign-in and reset links stop working.
+func (s *Service) setPassword(ctx context.Context, q *db.Queries, userID int64, hash, keepSessionID string) error {
+	if err := q.SetPasswordHash(ctx, userID, hash, s.now()); err != nil {
+		return err
+	}
+	if _, err := q.DeleteOtherUserSessions(ctx, userID, keepSessionID); err != nil {
+		return err
+	}
+	return q.DeleteUserTokens(ctx, userID, string(auth.PurposeLogin), string(auth.PurposeResetPassword))
 }
 
 // ChangePassword sets a new password (policy as at signup) for the
@@ -179,13 +194,7 @@ func (s *Service) ChangePassword(ctx context.Context, user db.User, sessionID, p
 		what = "A password was set for your Latchkey account, and every other session was signed out."
 	}
 	err = s.DB.InTx(ctx, func(q *db.Queries) error {
-		if err := q.SetPasswordHash(ctx, user.ID, hash, s.now()); err != nil {
-			return err
-		}
-		if _, err := q.DeleteOtherUserSessions(ctx, user.ID, sessionID); err != nil {
-			return err
-		}
-		if err := q.DeleteUserTokens(ctx, user.ID, string(auth.PurposeLogin), string(auth.PurposeResetPassword)); err != nil {
+		if err := s.setPassword(ctx, q, user.ID, hash, sessionID); err != nil {
 			return err
 		}
 		return s.notify(ctx, q, user.Email, user.Name, "Your password was changed", what, o)

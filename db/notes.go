@@ -27,7 +27,7 @@ func scanNote(row interface{ Scan(...any) error }) (Note, error) {
 	var n Note
 	var created, updated int64
 	if err := row.Scan(&n.ID, &n.UserID, &n.Body, &created, &updated); err != nil {
-		if errors.Is(err, errNoRows) {
+		if isNoRows(err) {
 			return Note{}, ErrNotFound
 		}
 		return Note{}, err

@@ -19,46 +19,26 @@ type Mail struct {
 	LastError string
 }
 
-// EnqueueMail adds a message to the outbox; the background sender delivers it.
-func (q *Queries) EnqueueMail(ctx context.Context, to, subject, text, html string, now time.Time) error {
-	_, err := q.w.ExecContext(ctx, `INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, to, subject, text, html, unix(now), unix(now))
+// EnqueueMail adds a message to the outbox; the background sender
+// delivers it. A security notice is flagged as one: notices are counted
+// apart from other mail (CountMailSince), so they never use up the
+// address's allowance of links.
+func (q *Queries) EnqueueMail(ctx context.Context, to, subject, text, html string, now time.Time, notice bool) error {
+	_, err := q.w.ExecContext(ctx, `INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at, next_attempt_at, notice)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, to, subject, text, html, unix(now), unix(now), notice)
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
 	return nil
 }
 
-// EnqueueNotice adds a security notice to the outbox. Notices are counted
-// apart from other mail (CountNoticesSince), so they never use up the
-// address's allowance of links.
-func (q *Queries) EnqueueNotice(ctx context.Context, to, subject, text, html string, now time.Time) error {
-	_, err := q.w.ExecContext(ctx, `INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at, next_attempt_at, notice)
-		VALUES (?, ?, ?, ?, ?, ?, 1)`, to, subject, text, html, unix(now), unix(now))
-	if err != nil {
-		return fmt.Errorf("enqueue notice: %w", err)
-	}
-	return nil
-}
-
-// CountMailSince counts messages other than notices queued for an address
-// since a time, for the per-address cap.
-func (q *Queries) CountMailSince(ctx context.Context, to string, since time.Time) (int, error) {
+// CountMailSince counts the messages queued for an address since a time,
+// for the per-address caps: security notices (notice) or all other mail.
+func (q *Queries) CountMailSince(ctx context.Context, to string, since time.Time, notice bool) (int, error) {
 	var n int
-	err := q.w.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at > ? AND notice = 0`, to, unix(since)).Scan(&n)
+	err := q.w.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at > ? AND notice = ?`, to, unix(since), notice).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count mail: %w", err)
-	}
-	return n, nil
-}
-
-// CountNoticesSince counts security notices queued for an address since a
-// time, for their own cap.
-func (q *Queries) CountNoticesSince(ctx context.Context, to string, since time.Time) (int, error) {
-	var n int
-	err := q.w.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at > ? AND notice = 1`, to, unix(since)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count notices: %w", err)
 	}
 	return n, nil
 }

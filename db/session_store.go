@@ -32,7 +32,6 @@ import (
 type sessionStore struct {
 	read  *sql.DB
 	write *sqlite3store.SQLite3Store
-	now   func() time.Time
 
 	// writing serializes a write with its update of the copy, so the copy
 	// ends in the same state as the table (the writer connection
@@ -59,7 +58,6 @@ func (d *DB) SessionStore(ctx context.Context) scs.Store {
 	s := &sessionStore{
 		read:   d.Read,
 		write:  sqlite3store.NewWithCleanupInterval(d.Write, 5*time.Minute),
-		now:    time.Now,
 		cached: map[string]cachedSession{},
 		max:    sessionCacheSize,
 	}
@@ -72,7 +70,7 @@ func (d *DB) SessionStore(ctx context.Context) scs.Store {
 
 // Find returns the session data for token, from memory when it is there.
 func (s *sessionStore) Find(token string) ([]byte, bool, error) {
-	now := s.now()
+	now := time.Now()
 	s.mu.Lock()
 	c, ok := s.cached[token]
 	version := s.version

@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -85,7 +84,7 @@ func (h *Handlers) login(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity, views.Login(h.page(c, "Sign in"), form, errs, nil))
 	}
 	ctx := c.Request().Context()
-	ip, key := c.RealIP(), strings.ToLower(f.Email)
+	ip, key := c.RealIP(), f.Email
 	if wait, ok := h.limits.passwordAttemptAllowed(ip, key); !ok {
 		return tooManyRequests(wait)
 	}

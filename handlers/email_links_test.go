@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -82,6 +84,151 @@ func TestMagicLinkExpires(t *testing.T) {
 	assertStatus(t, res, http.StatusSeeOther)
 	assertLocation(t, res, failedLink)
 	assertStatus(t, c.get("/dashboard"), http.StatusSeeOther)
+}
+
+// A password reset link lasts 1 hour (guards TOKEN_TTL_RESET_PASSWORD): a
+// second before, it still sets the password; a second after, the page and
+// the POST refuse it and the old password stays.
+func TestResetLinkExpires(t *testing.T) {
+	const newPassword = "violet marmalade skyline 42"
+	for _, tc := range []struct {
+		name  string
+		after time.Duration
+		works bool
+	}{
+		{"just before 1h", time.Hour - time.Second, true},
+		{"just after 1h", time.Hour + time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newTestApp(t)
+			in := app.smtpInbox()
+			app.createUser(t, "Ada", "ada@example.com", strongPassword)
+			c := app.client()
+			assertStatus(t, c.postForm("/forgot-password", url.Values{"email": {"ada@example.com"}}), http.StatusSeeOther)
+			link := in.link(in.last("ada@example.com", "Reset your Latchkey password"), "/reset-password")
+
+			app.clock.Advance(tc.after)
+			if tc.works {
+				assertStatus(t, c.get(link), http.StatusOK)
+				res := c.postForm("/reset-password", url.Values{"token": {tokenOf(t, link)}, "password": {newPassword}})
+				assertStatus(t, res, http.StatusSeeOther)
+				assertLocation(t, res, "/dashboard")
+				assertStatus(t, app.client().login("ada@example.com", newPassword), http.StatusSeeOther)
+				return
+			}
+			res := c.get(link)
+			assertStatus(t, res, http.StatusSeeOther)
+			assertLocation(t, res, failedLink)
+			res = c.postForm("/reset-password", url.Values{"token": {tokenOf(t, link)}, "password": {newPassword}})
+			assertStatus(t, res, http.StatusSeeOther)
+			assertLocation(t, res, failedLink)
+			assertStatus(t, c.get("/dashboard"), http.StatusSeeOther)
+			assertStatus(t, app.client().login("ada@example.com", newPassword), http.StatusUnprocessableEntity)
+			assertStatus(t, app.client().login("ada@example.com", strongPassword), http.StatusSeeOther)
+		})
+	}
+}
+
+// An email verification link lasts 24 hours (guards TOKEN_TTL_VERIFY_EMAIL):
+// a second before, it verifies the address; a second after, it is refused
+// and the address stays unverified.
+func TestVerifyEmailLinkExpires(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after time.Duration
+		works bool
+	}{
+		{"just before 24h", 24*time.Hour - time.Second, true},
+		{"just after 24h", 24*time.Hour + time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newTestApp(t)
+			in := app.smtpInbox()
+			app.createUser(t, "Ada", "ada@example.com", strongPassword)
+			link := in.link(in.last("ada@example.com", "Confirm your email address"), "/verify-email")
+
+			app.clock.Advance(tc.after)
+			res := app.client().get(link)
+			assertStatus(t, res, http.StatusSeeOther)
+			if tc.works {
+				assertLocation(t, res, "/login")
+			} else {
+				assertLocation(t, res, failedLink)
+			}
+			if got := app.user("ada@example.com").Verified(); got != tc.works {
+				t.Fatalf("verified = %v after %v, want %v", got, tc.after, tc.works)
+			}
+		})
+	}
+}
+
+// A sign-in link posted by 20 browsers at once signs in exactly one (guards
+// single use: the token is consumed in the transaction that signs in).
+func TestMagicLinkConcurrentUseSignsInOnce(t *testing.T) {
+	app := newTestApp(t)
+	in := app.smtpInbox()
+	app.createUser(t, "Ada", "ada@example.com", strongPassword)
+	assertStatus(t, app.client().postForm("/login/email", url.Values{"email": {"ada@example.com"}}), http.StatusSeeOther)
+	token := tokenOf(t, in.link(in.last("ada@example.com", "Your Latchkey sign-in link"), "/login/email/confirm"))
+
+	const n = 20
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = app.client()
+		clients[i].csrf()
+	}
+	locations := make([]string, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res, err := clients[i].tryPostForm("/login/email/confirm", url.Values{"token": {token}})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if res.StatusCode != http.StatusSeeOther {
+				errs[i] = fmt.Errorf("browser %d: status %d\n%s", i, res.StatusCode, excerpt(res.body))
+				return
+			}
+			locations[i] = res.Header.Get("Location")
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	var won []int
+	for i, loc := range locations {
+		switch loc {
+		case "/dashboard":
+			won = append(won, i)
+		case failedLink:
+		default:
+			t.Errorf("browser %d: Location %q", i, loc)
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d browsers signed in with one link, want 1 (%v)", len(won), won)
+	}
+	for i, c := range clients {
+		if i == won[0] {
+			c.signedIn()
+		} else {
+			c.signedOut()
+		}
+	}
+	if got := len(app.sessionsOf(app.user("ada@example.com").ID)); got != 1 {
+		t.Fatalf("%d session records, want 1", got)
+	}
+	assertNoLockErrors(t, app)
 }
 
 // A token is accepted only where its purpose says, and being refused

@@ -57,7 +57,6 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 		"Sorry, something went wrong on our side. Please try again in a moment."
 	var he *echo.HTTPError
 	var tooMany *errTooMany
-	var maxBytes *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooMany):
 		status, heading = http.StatusTooManyRequests, "Too many attempts"
@@ -69,7 +68,7 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	case errors.Is(err, errFormRefused):
 		status, heading = http.StatusUnprocessableEntity, "We couldn't accept that"
 		message = "What was sent has characters or a length that no page of ours sends. Go back, reload the page and try again."
-	case errors.Is(err, errRequestTooLarge), errors.As(err, &maxBytes):
+	case errors.Is(err, errRequestTooLarge):
 		status, heading, message = http.StatusRequestEntityTooLarge, "That was too much", "The form you sent is larger than we accept."
 	case errors.As(err, &he):
 		status = he.Code

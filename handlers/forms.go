@@ -156,7 +156,7 @@ func check(dst any) views.Errors {
 	}
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
-		return views.Errors{"": "We couldn't read that form. Please try again."}
+		return views.Errors{"": msgFormUnreadable}
 	}
 	names := formNames(dst)
 	errs := views.Errors{}

@@ -13,7 +13,7 @@ import (
 
 // Notes is the worked example of a feature a fork adds (README.md, "Add a
 // page of your own"): a signed-in user adds, lists, edits and deletes their
-// own short notes. Its routes are in the RequireUser group of routes.go, so
+// own short notes. Each of its routes in routes.go is given RequireUser, so
 // every handler here can rely on currentUser(c).
 
 type noteForm struct {
@@ -124,5 +124,5 @@ func noteID(c echo.Context) (int64, bool) {
 
 // noteView is what a page shows of a note: plain values, no database type.
 func noteView(n db.Note) views.Note {
-	return views.Note{ID: n.ID, Body: n.Body, Updated: n.UpdatedAt.UTC().Format("2 Jan 2006, 15:04 UTC")}
+	return views.Note{ID: n.ID, Body: n.Body, Updated: n.UpdatedAt.UTC().Format(timeFormat)}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,12 +65,19 @@ func (l *limits) perIP(next echo.HandlerFunc) echo.HandlerFunc {
 // passwordAttemptAllowed reports whether this IP may try another password
 // for this email; it spends nothing.
 func (l *limits) passwordAttemptAllowed(ip, email string) (time.Duration, bool) {
-	return l.perPairKeys.peek(clientKey(ip) + "\x00" + email)
+	return l.perPairKeys.peek(pairKey(ip, email))
 }
 
 // passwordFailed spends one attempt of the (IP, email) pair.
 func (l *limits) passwordFailed(ip, email string) {
-	l.perPairKeys.allow(clientKey(ip) + "\x00" + email)
+	l.perPairKeys.allow(pairKey(ip, email))
+}
+
+// pairKey is the bucket of wrong passwords for one account from one client.
+// The email is lowered here, once for every caller, so that sign-in and the
+// settings page spend the same bucket whatever the address's case.
+func pairKey(ip, email string) string {
+	return clientKey(ip) + "\x00" + strings.ToLower(email)
 }
 
 // clientKey is the bucket key of a client address. An IPv6 client is
@@ -192,13 +200,4 @@ func (k *keyedLimiter) wait(b *bucket, now time.Time) time.Duration {
 		d += time.Second
 	}
 	return d
-}
-
-// size is the number of keys held (for tests of the memory bound).
-//
-//lint:ignore U1000 kept for the rate-limit tests.
-func (k *keyedLimiter) size() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.buckets)
 }

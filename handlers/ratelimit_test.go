@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -27,6 +28,39 @@ var limitedRoutes = []struct {
 		return c.postForm("/login/email/confirm", url.Values{"token": {"junk"}})
 	}},
 	{"GET /verify-email", func(c *client) *response { return c.get("/verify-email?token=junk") }},
+	// Guards the per-IP limit on the email-change link: the flood comes from
+	// a signed-in browser, as only one reaches the handler that tries tokens.
+	{"POST /settings/email/confirm", func(c *client) *response {
+		c.signInElsewhere()
+		return c.postForm("/settings/email/confirm", url.Values{"token": {"junk"}})
+	}},
+}
+
+// signInElsewhere signs c in, once, to an account of its own made without a
+// password, using the link from another IP: the per-IP bucket of c's own IP
+// is left full for the test to spend.
+func (c *client) signInElsewhere() {
+	c.t.Helper()
+	if c.get("/dashboard").StatusCode == http.StatusOK {
+		return
+	}
+	ip := c.header.Get("X-Forwarded-For")
+	defer func() {
+		if ip == "" {
+			c.header.Del("X-Forwarded-For")
+		} else {
+			c.from(ip)
+		}
+	}()
+	n := c.app.userCount() + 1
+	c.from(fmt.Sprintf("192.0.2.%d", n))
+	_, link, err := c.app.acc.CreateUserWithLink(context.Background(), "Flooder", fmt.Sprintf("flooder%d@example.com", n))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res := c.postForm("/login/email/confirm", url.Values{"token": {tokenOf(c.t, link)}})
+	assertStatus(c.t, res, http.StatusSeeOther)
+	assertLocation(c.t, res, "/dashboard")
 }
 
 // TestRateLimitPerIP floods every limited route from one IP: the burst
@@ -239,6 +273,39 @@ func TestMailCapPerAddress(t *testing.T) {
 	}
 }
 
+// TestMailCapDuplicateSignups: signups with an existing address mail its
+// owner at most the cap (3) per window, silently (guards the per-address
+// mail limit on the duplicate-signup notice); the cap lifts after the window.
+func TestMailCapDuplicateSignups(t *testing.T) {
+	app := newTestApp(t, withMailLimit(3))
+	if _, _, err := app.acc.CreateUserWithLink(t.Context(), "Ada", "ada@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	signup := func() {
+		t.Helper()
+		res := app.client().postForm("/signup", url.Values{"name": {"Mallory"}, "email": {"ada@example.com"}, "password": {"quartz nebula picnic 2024"}})
+		assertStatus(t, res, http.StatusSeeOther)
+		assertLocation(t, res, "/dashboard")
+	}
+	for range 6 {
+		signup()
+	}
+	if n := app.mailTo("ada@example.com"); n != 3 {
+		t.Fatalf("%d messages to the owner after 6 duplicate signups, want the cap (3)", n)
+	}
+	if n := len(app.mails("ada@example.com", "Someone tried to sign up with your address")); n != 3 {
+		t.Fatalf("%d duplicate-signup notices, want 3", n)
+	}
+	if n := app.userCount(); n != 1 {
+		t.Fatalf("%d users, want 1", n)
+	}
+	app.clock.Advance(15*time.Minute + time.Second)
+	signup()
+	if n := app.mailTo("ada@example.com"); n != 4 {
+		t.Fatalf("after the window: %d messages, want 4", n)
+	}
+}
+
 // TestKeyedLimiterMemoryBound: 100 000 distinct keys (a botnet, or one
 // attacker cycling addresses) do not grow the map without bound. Idle
 // buckets are dropped once they would be full again, so the map holds at
@@ -298,4 +365,11 @@ func TestKeyedLimiterMemoryBound(t *testing.T) {
 	if _, ok := k2.allow("limited"); ok {
 		t.Fatal("a limited key was forgotten by a sweep before it refilled")
 	}
+}
+
+// size is the number of keys the limiter holds (for the memory bound).
+func (k *keyedLimiter) size() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.buckets)
 }

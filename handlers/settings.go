@@ -45,7 +45,7 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 			ip = "unknown"
 		}
 		row := views.SessionRow{ID: r.ID, Device: device.Describe(r.UserAgent), IP: ip,
-			Created: r.CreatedAt.UTC().Format("2 Jan 2006, 15:04 UTC"), LastSeen: ago(now, r.LastSeenAt), Current: r.ID == current.ID}
+			Created: r.CreatedAt.UTC().Format(timeFormat), LastSeen: ago(now, r.LastSeenAt), Current: r.ID == current.ID}
 		if row.Current {
 			// This device first: it is the one people look for.
 			s.Sessions = append([]views.SessionRow{row}, s.Sessions...)
@@ -55,6 +55,9 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 	}
 	return s, nil
 }
+
+// timeFormat is how pages show a moment, always in UTC.
+const timeFormat = "2 Jan 2006, 15:04 UTC"
 
 // ago says how long ago t was, in words. Activity is recorded at most once
 // a minute, so anything under two minutes is "now".
@@ -107,7 +110,7 @@ func (h *Handlers) settingsPage(c echo.Context) error {
 // stolen session cannot be used to guess the password.
 func (h *Handlers) sudo(c echo.Context, form, password string, keep func(*views.Settings)) (handled bool, err error) {
 	u, sess := currentUser(c), currentSession(c)
-	ip, key := c.RealIP(), "user:"+strconv.FormatInt(u.ID, 10)
+	ip, key := c.RealIP(), u.Email
 	if password != "" {
 		if wait, ok := h.limits.passwordAttemptAllowed(ip, key); !ok {
 			return true, tooManyRequests(wait)
@@ -154,6 +157,9 @@ type changeEmailForm struct {
 	CurrentPassword string `form:"current_password" label:"current password" validate:"max=1024"`
 }
 
+// msgSameEmail refuses a "change" to the address the account already has.
+const msgSameEmail = "That's already your email address."
+
 // requestEmailChange sends a link to the new address. The answer is the
 // same whether or not that address is free, so the page does not tell who
 // has an account.
@@ -162,7 +168,7 @@ func (h *Handlers) requestEmailChange(c echo.Context) error {
 	errs := bind(c, &f)
 	keep := func(s *views.Settings) { s.NewEmail = f.Email }
 	if errs == nil && strings.EqualFold(f.Email, currentUser(c).Email) {
-		errs = views.Errors{"email": "That's already your email address."}
+		errs = views.Errors{"email": msgSameEmail}
 	}
 	if errs != nil {
 		return h.renderSettings(c, http.StatusUnprocessableEntity, "email", errs, keep)
@@ -172,7 +178,7 @@ func (h *Handlers) requestEmailChange(c echo.Context) error {
 	}
 	err := h.accounts.RequestEmailChange(c.Request().Context(), currentUser(c), f.Email, origin(c))
 	if errors.Is(err, accounts.ErrSameEmail) {
-		return h.renderSettings(c, http.StatusUnprocessableEntity, "email", views.Errors{"email": "That's already your email address."}, keep)
+		return h.renderSettings(c, http.StatusUnprocessableEntity, "email", views.Errors{"email": msgSameEmail}, keep)
 	}
 	if err != nil {
 		return err
@@ -267,11 +273,7 @@ func (h *Handlers) revokeSession(c echo.Context) error {
 	}
 	current := currentSession(c)
 	if f.Session == current.ID {
-		if err := h.signOut(c); err != nil {
-			return err
-		}
-		h.flash(c, "You've been signed out.")
-		return redirect(c, "/login")
+		return h.logout(c)
 	}
 	n, err := h.accounts.RevokeSession(c.Request().Context(), currentUser(c).ID, current.ID, f.Session)
 	if err != nil {
@@ -305,10 +307,10 @@ type deleteAccountForm struct {
 func (h *Handlers) deleteAccount(c echo.Context) error {
 	var f deleteAccountForm
 	errs := bind(c, &f)
-	if _, bad := errs["confirm"]; bad || (errs == nil && f.Confirm == "" && f.CurrentPassword == "") {
-		if errs == nil {
-			errs = views.Errors{}
-		}
+	if errs == nil && f.Confirm == "" && f.CurrentPassword == "" {
+		errs = views.Errors{"confirm": ""}
+	}
+	if _, bad := errs["confirm"]; bad {
 		errs["confirm"] = "Tick the box to confirm that you want to delete your account."
 	}
 	if errs != nil {

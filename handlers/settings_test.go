@@ -229,7 +229,7 @@ func TestSettingsChangePassword(t *testing.T) {
 		{url.Values{"current_password": {strongPassword}, "password": {"short"}}, "password", "at least 8 characters"},
 		{url.Values{"current_password": {""}, "password": {newPassword}}, "current_password", "Enter your current password."},
 		{url.Values{"current_password": {"not my password"}, "password": {newPassword}}, "current_password", "That isn't your current password."},
-		{url.Values{"current_password": {strongPassword}, "password": {"password123"}}, "password", ""},
+		{url.Values{"current_password": {strongPassword}, "password": {"password123"}}, "password", "This is one of the most common passwords. Choose something less guessable."},
 	} {
 		res := a.postForm("/settings/password", tc.form)
 		assertStatus(t, res, http.StatusUnprocessableEntity)
@@ -425,9 +425,7 @@ func TestSettingsDeleteAccount(t *testing.T) {
 	a.followFlash(res, "Your account has been deleted.")
 	a.signedOut()
 	b.signedOut()
-	if _, err := app.db.UserByEmail(context.Background(), "ada@example.com"); !errors.Is(err, db.ErrNotFound) {
-		t.Fatalf("user still there: %v", err)
-	}
+	app.assertNoAccount(t, "ada@example.com")
 	if _, err := app.acc.PeekToken(context.Background(), tokenOf(t, reset), auth.PurposeResetPassword); !errors.Is(err, accounts.ErrInvalidToken) {
 		t.Fatalf("reset link survived the account: %v", err)
 	}
@@ -568,9 +566,7 @@ func TestSettingsDeleteWithThePasswordAlone(t *testing.T) {
 	res := a.postForm("/settings/delete", url.Values{"current_password": {strongPassword}})
 	assertLocation(t, res, "/")
 	a.signedOut()
-	if _, err := app.db.UserByEmail(context.Background(), "ada@example.com"); !errors.Is(err, db.ErrNotFound) {
-		t.Fatalf("user still there: %v", err)
-	}
+	app.assertNoAccount(t, "ada@example.com")
 }
 
 // Inside the sudo window no password is asked for, so one click on the
@@ -588,7 +584,13 @@ func TestSettingsDeleteInTheSudoWindowNeedsTheBox(t *testing.T) {
 	res = a.postForm("/settings/delete", url.Values{"confirm": {"yes"}})
 	assertLocation(t, res, "/")
 	a.signedOut()
-	if _, err := app.db.UserByEmail(context.Background(), "ada@example.com"); !errors.Is(err, db.ErrNotFound) {
-		t.Fatalf("user still there: %v", err)
+	app.assertNoAccount(t, "ada@example.com")
+}
+
+// assertNoAccount fails unless no user has email.
+func (a *testApp) assertNoAccount(t *testing.T, email string) {
+	t.Helper()
+	if _, err := a.db.UserByEmail(context.Background(), email); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("the account of %s is still there: %v", email, err)
 	}
 }

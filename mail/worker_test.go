@@ -71,7 +71,7 @@ func enqueue(t *testing.T, d *db.DB, now time.Time, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.EnqueueMail(context.Background(), m.To, m.Subject, m.Text, m.HTML, now); err != nil {
+		if err := d.EnqueueMail(context.Background(), m.To, m.Subject, m.Text, m.HTML, now, false); err != nil {
 			t.Fatal(err)
 		}
 	}
