@@ -97,7 +97,7 @@ func TestUserCLI(t *testing.T) {
 	// The printed link signs in, as the web page would.
 	acc := openAccounts(t, path)
 	u, _ := url.Parse(link)
-	user, err := acc.ConsumeLoginLink(ctx, u.Query().Get("token"))
+	user, err := acc.ConsumeLoginLink(ctx, u.Query().Get("token"), "")
 	if err != nil {
 		t.Fatalf("the printed link does not sign in: %v", err)
 	}

@@ -162,7 +162,7 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 		Dev: !cfg.Production(), Secure: cfg.Secure(), HSTS: cfg.Production(), BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
 		RateBurst: cfg.RateLimitBurst, RateInterval: cfg.RateLimitInterval,
 		PasswordBurst: cfg.PasswordLimitBurst, PasswordInterval: cfg.PasswordLimitInterval,
-		TokenTTLLogin: cfg.TokenTTLLogin, TokenTTLReset: cfg.TokenTTLResetPassword, SudoWindow: cfg.SudoWindow,
+		SudoWindow: cfg.SudoWindow,
 	}, d, acc, sessions, log, nil)
 	e, err := h.Server()
 	if err != nil {

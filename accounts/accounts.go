@@ -57,6 +57,9 @@ var (
 	ErrDisabled           = errors.New("account disabled")
 	ErrInvalidToken       = errors.New("link invalid, expired or already used")
 	ErrWrongPassword      = errors.New("current password is wrong")
+	// ErrUnconfirmed: the password was right, but the account's address has
+	// not been confirmed yet; a new confirmation link has been sent.
+	ErrUnconfirmed = errors.New("email address not confirmed")
 )
 
 // PolicyError is a password that the policy refused; Reason is for the user.
@@ -83,14 +86,15 @@ func (s *Service) CheckPassword(password, name, email string) error {
 	return nil
 }
 
-// Register creates an account and queues the verification email.
+// Register starts an account that cannot be used until its address is
+// confirmed: it is created unconfirmed, and the confirmation link goes to
+// the address (VerifyEmail, then ConfirmSignup).
 //
 // When the address already has an account nothing is created: the owner is
-// sent a note instead, and the returned created is false. The caller must
-// answer exactly as for a new account, so the page does not tell a stranger
-// which addresses are registered. Both paths spend one hash. An address
-// that another account's pending email change has claimed counts as taken
-// too, until that link is used or expires.
+// sent a note with a way to sign in or reset the password instead, and the
+// returned created is false. The caller must answer exactly as for a new
+// account, so the page does not tell a stranger which addresses are
+// registered. Both paths spend one hash and queue one message.
 func (s *Service) Register(ctx context.Context, name, email, password string) (user db.User, created bool, err error) {
 	email = auth.NormalizeEmail(email)
 	if err := s.CheckPassword(password, name, email); err != nil {
@@ -102,22 +106,13 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 	}
 	now := s.now()
 	err = s.DB.InTx(ctx, func(q *db.Queries) error {
-		// An address another account is moving to is spoken for until its
-		// link is used or expires: answer as for a duplicate.
-		claimed, err := q.EmailClaimed(ctx, email, string(auth.PurposeChangeEmail), 0, now)
-		if err != nil {
-			return err
-		}
-		if claimed {
-			return s.queue(ctx, q, mail.SignupAddressPending(email, "there", s.TTL.For(auth.PurposeChangeEmail)))
-		}
 		user, err = q.CreateUser(ctx, name, email, hash, now)
 		if errors.Is(err, db.ErrEmailTaken) {
 			existing, err := q.UserByEmail(ctx, email)
 			if err != nil {
 				return err
 			}
-			e := mail.SignupAttempt(existing.Email, existing.Name, s.BaseURL+"/login", s.BaseURL+"/forgot-password")
+			e := mail.SignupAttempt(existing.Email, greeting(existing), s.BaseURL+"/login", s.BaseURL+"/forgot-password")
 			return s.queue(ctx, q, e)
 		}
 		if err != nil {
@@ -131,6 +126,16 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 	}
 	s.mailQueued()
 	return user, created, nil
+}
+
+// greeting is the name a message to the account's address may use: none
+// while the address is unconfirmed, since whoever signed up chose it and
+// the inbox may belong to someone else.
+func greeting(u db.User) string {
+	if !u.Verified() {
+		return ""
+	}
+	return u.Name
 }
 
 // SignInWithPassword checks an email and password. Unknown addresses and
@@ -156,6 +161,14 @@ func (s *Service) SignInWithPassword(ctx context.Context, email, password string
 	}
 	if user.Disabled() {
 		return db.User{}, ErrDisabled
+	}
+	if !user.Verified() {
+		// The right password, but the address is not proven yet: send a
+		// new link (within the mail limit) instead of signing in.
+		if err := s.resendConfirmation(ctx, user); err != nil {
+			return db.User{}, fmt.Errorf("sign in: %w", err)
+		}
+		return db.User{}, ErrUnconfirmed
 	}
 	if rehash {
 		// The parameters changed since this hash was made: store one made

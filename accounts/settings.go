@@ -144,6 +144,12 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, user db.User, token st
 		}
 		err := q.SetEmail(ctx, u.ID, t.Email, s.now())
 		if errors.Is(err, db.ErrEmailTaken) {
+			err = s.releaseUnconfirmed(ctx, q, t.Email)
+			if err == nil {
+				err = q.SetEmail(ctx, u.ID, t.Email, s.now())
+			}
+		}
+		if errors.Is(err, db.ErrEmailTaken) {
 			return ErrEmailUnavailable
 		}
 		if err != nil {
@@ -162,6 +168,21 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, user db.User, token st
 	}
 	s.mailQueued()
 	return newEmail, nil
+}
+
+// releaseUnconfirmed deletes the account that holds email if it is an
+// unconfirmed signup: whoever registered it never proved the inbox, and
+// the caller has just been proven its owner. Any other holder stays, and
+// the answer is db.ErrEmailTaken.
+func (s *Service) releaseUnconfirmed(ctx context.Context, q *db.Queries, email string) error {
+	holder, err := q.UserByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	if !unconfirmedSignup(holder) {
+		return db.ErrEmailTaken
+	}
+	return q.DeleteUser(ctx, holder.ID)
 }
 
 // setPassword stores a new password hash and does what must go with it, in

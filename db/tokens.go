@@ -14,12 +14,15 @@ type Token struct {
 }
 
 // CreateToken stores the hash of a new one-time token, retiring any earlier
-// token of the same purpose for the same user: only the newest link works.
+// token of the same purpose for the same user (or, for a token of no
+// account, for the same address): only the newest link works.
 func (q *Queries) CreateToken(ctx context.Context, hash []byte, purpose string, userID int64, email string, now, expires time.Time) error {
-	if userID != 0 {
-		if _, err := q.w.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ? AND purpose = ?`, userID, purpose); err != nil {
-			return fmt.Errorf("retire old %s tokens: %w", purpose, err)
-		}
+	retire, args := `DELETE FROM tokens WHERE user_id = ? AND purpose = ?`, []any{userID, purpose}
+	if userID == 0 {
+		retire, args = `DELETE FROM tokens WHERE user_id IS NULL AND purpose = ? AND email = ?`, []any{purpose, email}
+	}
+	if _, err := q.w.ExecContext(ctx, retire, args...); err != nil {
+		return fmt.Errorf("retire old %s tokens: %w", purpose, err)
 	}
 	var uid any
 	if userID != 0 {

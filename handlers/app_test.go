@@ -59,7 +59,7 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	t.Helper()
 	cfg := testConfig{
 		handlers: Config{Dev: true, BaseURL: "http://latchkey.test", RateBurst: 1000, RateInterval: time.Millisecond,
-			TokenTTLLogin: 15 * time.Minute, TokenTTLReset: time.Hour, SudoWindow: 10 * time.Minute},
+			SudoWindow: 10 * time.Minute},
 		mailLimit: 100,
 	}
 	for _, o := range opts {
@@ -245,13 +245,38 @@ func (c *client) postRaw(path, body string) *response {
 	return c.do(req)
 }
 
-// signup creates an account through the real form and expects success.
+// signup creates an account through the real form, confirms its address
+// with the link from the outbox in this same browser, and expects to end
+// signed in: the state of a new user who has just confirmed.
 func (c *client) signup(name, email, password string) {
+	c.t.Helper()
+	c.signupUnconfirmed(name, email, password)
+	c.confirmSignup(c.app.lastLink(strings.TrimSpace(email), "/verify-email"), "")
+}
+
+// signupUnconfirmed posts the signup form and expects the check-your-email
+// answer; the account exists but cannot be used yet.
+func (c *client) signupUnconfirmed(name, email, password string) {
 	c.t.Helper()
 	res := c.postForm("/signup", url.Values{"name": {name}, "email": {email}, "password": {password}})
 	assertStatus(c.t, res, http.StatusSeeOther)
+	assertLocation(c.t, res, "/verify-request")
+}
+
+// confirmSignup opens a confirmation link and presses its button (typing
+// password when given), expecting to land on the dashboard.
+func (c *client) confirmSignup(link, password string) {
+	c.t.Helper()
+	assertStatus(c.t, c.get(link), http.StatusOK)
+	form := url.Values{"token": {tokenOf(c.t, link)}}
+	if password != "" {
+		form.Set("password", password)
+	}
+	res := c.postForm("/verify-email", form)
+	assertStatus(c.t, res, http.StatusSeeOther)
 	assertLocation(c.t, res, "/dashboard")
 }
+
 
 func (c *client) login(email, password string) *response {
 	c.t.Helper()

@@ -25,28 +25,29 @@ func (h *Handlers) signupPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.Signup(h.page(c, "Create your account"), views.SignupForm{}, nil))
 }
 
-// signup creates an account and signs it in. An address that already has an
-// account gets the same answer (303 to /dashboard) and its owner an email,
-// so the page does not tell a stranger who is registered.
+// signup registers an account that is usable once its address is
+// confirmed, and signs nobody in. A valid form always answers 303 to
+// /verify-request: an address that already has an account gets the same
+// answer, the same cookies, and its owner an email, so the page does not
+// tell a stranger who is registered. This browser is remembered as the one
+// that signed up, so its confirmation needs no password.
 func (h *Handlers) signup(c echo.Context) error {
 	var f signupForm
 	errs := bind(c, &f)
 	if errs == nil {
-		user, created, err := h.accounts.Register(c.Request().Context(), f.Name, f.Email, f.Password)
+		_, _, err := h.accounts.Register(c.Request().Context(), f.Name, f.Email, f.Password)
 		var policy *accounts.PolicyError
 		switch {
 		case errors.As(err, &policy):
 			errs = views.Errors{"password": policy.Reason}
 		case err != nil:
 			return err
-		case created:
-			if err := h.signIn(c, user, false); err != nil {
-				return err
-			}
-			h.flash(c, "Welcome to Latchkey! We've sent you an email to confirm your address.")
-			return redirect(c, "/dashboard")
 		default:
-			return redirect(c, "/dashboard")
+			ctx := c.Request().Context()
+			h.sessions.Put(ctx, sessionKeySignedUp, auth.NormalizeEmail(f.Email))
+			h.sessions.Put(ctx, sessionKeyEmail, f.Email)
+			h.sessions.Put(ctx, sessionKeySent, sentConfirmation)
+			return redirect(c, "/verify-request")
 		}
 	}
 	return render(c, http.StatusUnprocessableEntity,
@@ -68,6 +69,10 @@ func (h *Handlers) loginPage(c echo.Context) error {
 // credentialsMismatch is the one message for a wrong password and an unknown
 // address: telling them apart would tell a stranger who has an account.
 const credentialsMismatch = "That email and password don't match. Check them and try again, or reset your password."
+
+// msgConfirmFirst answers the right password for an account whose address
+// is not confirmed yet (only someone who knows the password sees it).
+const msgConfirmFirst = "Confirm your email address first: we've sent you a new link."
 
 // login signs in with a password. Failed attempts are limited per (IP,
 // email); a refusal is decided before hashing, so it costs no hash.
@@ -93,6 +98,8 @@ func (h *Handlers) login(c echo.Context) error {
 	case errors.Is(err, accounts.ErrInvalidCredentials):
 		h.limits.passwordFailed(ip, key)
 		errs = views.Errors{"password": credentialsMismatch}
+	case errors.Is(err, accounts.ErrUnconfirmed):
+		errs = views.Errors{"": msgConfirmFirst}
 	case errors.Is(err, accounts.ErrDisabled):
 		errs = views.Errors{"": "This account has been disabled. Please contact support if you think this is a mistake."}
 	case err != nil:

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,27 +38,36 @@ func (h *Handlers) requestLoginLink(c echo.Context) error {
 		return err
 	}
 	h.sessions.Put(ctx, sessionKeyEmail, f.Email)
-	h.sessions.Remove(ctx, sessionKeyReset)
+	h.sessions.Put(ctx, sessionKeySent, sentLogin)
 	if next != "" {
 		h.sessions.Put(ctx, sessionKeyNext, next)
 	}
 	return redirect(c, "/verify-request")
 }
 
-// verifyRequest is "check your email". It names the address only right
-// after the request that sent the link.
+// The kinds of link /verify-request can speak of.
+const (
+	sentLogin        = "login"
+	sentReset        = "reset"
+	sentConfirmation = "confirm"
+)
+
+// verifyRequest is "check your email". It names the address and the kind of
+// link only right after the request that sent it.
 func (h *Handlers) verifyRequest(c echo.Context) error {
-	var email string
-	var reset bool
+	var email, kind string
 	if _, err := c.Cookie(h.sessions.Cookie.Name); err == nil {
 		email = h.sessions.PopString(c.Request().Context(), sessionKeyEmail)
-		reset = h.sessions.PopBool(c.Request().Context(), sessionKeyReset)
+		kind = h.sessions.PopString(c.Request().Context(), sessionKeySent)
 	}
-	lasts, what := mail.Lasts(h.cfg.TokenTTLLogin), "a sign-in link"
-	if reset {
-		lasts, what = mail.Lasts(h.cfg.TokenTTLReset), "a link to reset your password"
+	sent := views.Sent{Email: email, What: "a sign-in link", Lasts: mail.Lasts(h.accounts.TTL.For(auth.PurposeLogin))}
+	switch kind {
+	case sentReset:
+		sent.What, sent.Lasts = "a link to reset your password", mail.Lasts(h.accounts.TTL.For(auth.PurposeResetPassword))
+	case sentConfirmation:
+		sent.What, sent.Lasts, sent.Signup = "a link to confirm your address", mail.Lasts(h.accounts.TTL.For(auth.PurposeVerifyEmail)), true
 	}
-	return render(c, http.StatusOK, views.VerifyRequest(h.page(c, "Check your email"), email, lasts, what))
+	return render(c, http.StatusOK, views.VerifyRequest(h.page(c, "Check your email"), sent))
 }
 
 // verificationFailed sends a bad, used or expired link to the error page
@@ -66,33 +76,56 @@ func verificationFailed(c echo.Context) error {
 	return redirect(c, "/auth/error?error=Verification")
 }
 
-// confirmLoginPage is where the emailed link lands: a page with a button,
-// and nothing used up. Mail scanners that fetch links cannot sign anyone in.
+// confirmLoginPage is where the emailed link lands: a page with a button
+// that names the account, and nothing used up. Mail scanners that fetch
+// links cannot sign anyone in. A link that makes a new account asks for a
+// name.
 func (h *Handlers) confirmLoginPage(c echo.Context) error {
 	token := c.QueryParam("token")
-	if _, err := h.accounts.PeekToken(c.Request().Context(), token, auth.PurposeLogin); err != nil {
-		if errors.Is(err, accounts.ErrInvalidToken) {
-			return verificationFailed(c)
-		}
+	link, err := h.accounts.PeekLoginLink(c.Request().Context(), token)
+	if errors.Is(err, accounts.ErrInvalidToken) {
+		return verificationFailed(c)
+	}
+	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmLogin(h.page(c, "Sign in"), token))
+	return render(c, http.StatusOK, views.ConfirmLogin(h.page(c, "Sign in"), confirmLoginView(token, link, ""), nil))
+}
+
+func confirmLoginView(token string, link accounts.LoginLink, name string) views.ConfirmLoginForm {
+	return views.ConfirmLoginForm{Token: token, Email: link.Email, AskName: link.NewAccount, Name: name}
 }
 
 type tokenForm struct {
 	Token string `form:"token" label:"token" validate:"required,max=128"`
 }
 
-// confirmLogin uses the sign-in link: only this POST signs in.
+type confirmLoginForm struct {
+	Token string `form:"token" label:"token" validate:"required,max=128"`
+	Name  string `form:"name" label:"name" validate:"max=100" trim:"true"`
+}
+
+// confirmLogin uses the sign-in link: only this POST signs in, and a link
+// to an address without an account creates it here.
 func (h *Handlers) confirmLogin(c echo.Context) error {
-	var f tokenForm
+	var f confirmLoginForm
 	if errs := bind(c, &f); errs != nil {
-		if refused(errs) {
-			return errFormRefused
+		if _, bad := errs["token"]; bad || refused(errs) {
+			if refused(errs) {
+				return errFormRefused
+			}
+			return verificationFailed(c)
 		}
-		return verificationFailed(c)
+		link, err := h.accounts.PeekLoginLink(c.Request().Context(), f.Token)
+		if errors.Is(err, accounts.ErrInvalidToken) {
+			return verificationFailed(c)
+		}
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, views.ConfirmLogin(h.page(c, "Sign in"), confirmLoginView(f.Token, link, f.Name), errs))
 	}
-	user, err := h.accounts.ConsumeLoginLink(c.Request().Context(), f.Token)
+	user, err := h.accounts.ConsumeLoginLink(c.Request().Context(), f.Token, f.Name)
 	switch {
 	case errors.Is(err, accounts.ErrInvalidToken):
 		return verificationFailed(c)
@@ -113,22 +146,87 @@ func (h *Handlers) confirmLogin(c echo.Context) error {
 	return redirect(c, auth.SafeNext(h.sessions.PopString(c.Request().Context(), sessionKeyNext), "/dashboard"))
 }
 
-// verifyEmail marks an address verified. A GET is enough here: using the
-// link up early (a mail scanner) only verifies the address, which the
-// scanner could only reach through that inbox anyway.
+// signedUpHere reports whether this browser signed up with the address a
+// confirmation link was sent to.
+func (h *Handlers) signedUpHere(c echo.Context, email string) bool {
+	if _, err := c.Cookie(h.sessions.Cookie.Name); err != nil {
+		return false
+	}
+	mine := h.sessions.GetString(c.Request().Context(), sessionKeySignedUp)
+	return mine != "" && strings.EqualFold(mine, auth.NormalizeEmail(email))
+}
+
+// verifyEmailPage is where the signup confirmation link lands: a button,
+// and the password field when this is not the browser that signed up.
+// Nothing is used up, so a mail scanner that fetches the link does nothing.
+func (h *Handlers) verifyEmailPage(c echo.Context) error {
+	token := c.QueryParam("token")
+	link, err := h.accounts.PeekSignupLink(c.Request().Context(), token)
+	if errors.Is(err, accounts.ErrInvalidToken) {
+		return verificationFailed(c)
+	}
+	if err != nil {
+		return err
+	}
+	form := views.ConfirmSignupForm{Token: token, Email: link.Email, AskPassword: !h.signedUpHere(c, link.Email)}
+	return render(c, http.StatusOK, views.ConfirmSignup(h.page(c, "Confirm your email address"), form, nil))
+}
+
+type verifyEmailForm struct {
+	Token    string `form:"token" label:"token" validate:"required,max=128"`
+	Password string `form:"password" label:"password" validate:"max=1024"`
+}
+
+// verifyEmail confirms the address of a new account and signs this browser
+// in. From another browser than the one that signed up it needs the
+// password chosen at signup; a wrong one is 422, leaves the link usable and
+// counts against the (IP, email) bucket like a wrong password at /login.
 func (h *Handlers) verifyEmail(c echo.Context) error {
-	_, err := h.accounts.VerifyEmail(c.Request().Context(), c.QueryParam("token"))
+	var f verifyEmailForm
+	errs := bind(c, &f)
+	if _, bad := errs["token"]; bad || refused(errs) {
+		if refused(errs) {
+			return errFormRefused
+		}
+		return verificationFailed(c)
+	}
+	ctx := c.Request().Context()
+	link, err := h.accounts.PeekSignupLink(ctx, f.Token)
+	if errors.Is(err, accounts.ErrInvalidToken) {
+		return verificationFailed(c)
+	}
+	if err != nil {
+		return err
+	}
+	form := views.ConfirmSignupForm{Token: f.Token, Email: link.Email, AskPassword: !h.signedUpHere(c, link.Email)}
+	if errs == nil && form.AskPassword && f.Password == "" {
+		errs = views.Errors{"password": "Enter the password you chose when you signed up."}
+	}
+	if errs != nil {
+		return render(c, http.StatusUnprocessableEntity, views.ConfirmSignup(h.page(c, "Confirm your email address"), form, errs))
+	}
+	ip := c.RealIP()
+	if form.AskPassword {
+		if wait, ok := h.limits.passwordAttemptAllowed(ip, link.Email); !ok {
+			return tooManyRequests(wait)
+		}
+	}
+	user, err := h.accounts.ConfirmSignup(ctx, f.Token, f.Password, !form.AskPassword)
 	switch {
+	case errors.Is(err, accounts.ErrWrongPassword):
+		h.limits.passwordFailed(ip, link.Email)
+		errs = views.Errors{"password": "That isn't the password this account was created with."}
+		return render(c, http.StatusUnprocessableEntity, views.ConfirmSignup(h.page(c, "Confirm your email address"), form, errs))
 	case errors.Is(err, accounts.ErrInvalidToken), errors.Is(err, accounts.ErrDisabled):
 		return verificationFailed(c)
 	case err != nil:
 		return err
 	}
-	h.flash(c, "Thanks! Your email address is confirmed.")
-	if h.sessions.GetString(c.Request().Context(), sessionKeyID) != "" {
-		return redirect(c, "/dashboard")
+	if err := h.signIn(c, user, false); err != nil {
+		return err
 	}
-	return redirect(c, "/login")
+	h.flash(c, "Thanks! Your email address is confirmed, and your account is ready.")
+	return redirect(c, "/dashboard")
 }
 
 func (h *Handlers) forgotPasswordPage(c echo.Context) error {
@@ -146,13 +244,13 @@ func (h *Handlers) forgotPassword(c echo.Context) error {
 		return err
 	}
 	h.sessions.Put(c.Request().Context(), sessionKeyEmail, f.Email)
-	h.sessions.Put(c.Request().Context(), sessionKeyReset, true)
+	h.sessions.Put(c.Request().Context(), sessionKeySent, sentReset)
 	return redirect(c, "/verify-request")
 }
 
 func (h *Handlers) resetPasswordPage(c echo.Context) error {
 	token := c.QueryParam("token")
-	if _, err := h.accounts.PeekToken(c.Request().Context(), token, auth.PurposeResetPassword); err != nil {
+	if err := h.accounts.PeekResetLink(c.Request().Context(), token); err != nil {
 		if errors.Is(err, accounts.ErrInvalidToken) {
 			return verificationFailed(c)
 		}

@@ -144,14 +144,22 @@ func TestVerifyEmailLinkExpires(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			app := newTestApp(t)
 			in := app.smtpInbox()
-			app.createUser(t, "Ada", "ada@example.com", strongPassword)
+			c := app.client()
+			c.signupUnconfirmed("Ada", "ada@example.com", strongPassword)
 			link := in.link(in.last("ada@example.com", "Confirm your email address"), "/verify-email")
 
 			app.clock.Advance(tc.after)
-			res := app.client().get(link)
+			res := c.get(link)
+			if tc.works {
+				assertStatus(t, res, http.StatusOK)
+			} else {
+				assertStatus(t, res, http.StatusSeeOther)
+				assertLocation(t, res, failedLink)
+			}
+			res = c.postForm("/verify-email", url.Values{"token": {tokenOf(t, link)}})
 			assertStatus(t, res, http.StatusSeeOther)
 			if tc.works {
-				assertLocation(t, res, "/login")
+				assertLocation(t, res, "/dashboard")
 			} else {
 				assertLocation(t, res, failedLink)
 			}
@@ -236,9 +244,9 @@ func TestMagicLinkConcurrentUseSignsInOnce(t *testing.T) {
 func TestTokenPurposesDoNotMix(t *testing.T) {
 	app := newTestApp(t)
 	in := app.smtpInbox()
-	app.client().signup("Ada", "ada@example.com", strongPassword)
-	verify := tokenOf(t, in.link(in.last("ada@example.com", "Confirm your email address"), "/verify-email"))
 	c := app.client()
+	c.signupUnconfirmed("Ada", "ada@example.com", strongPassword)
+	verify := tokenOf(t, in.link(in.last("ada@example.com", "Confirm your email address"), "/verify-email"))
 	assertStatus(t, c.postForm("/forgot-password", url.Values{"email": {"ada@example.com"}}), http.StatusSeeOther)
 	reset := tokenOf(t, in.link(in.last("ada@example.com", "Reset your Latchkey password"), "/reset-password"))
 	assertStatus(t, c.postForm("/login/email", url.Values{"email": {"ada@example.com"}}), http.StatusSeeOther)
@@ -256,6 +264,7 @@ func TestTokenPurposesDoNotMix(t *testing.T) {
 	}
 	for _, tok := range []string{reset, login} {
 		refused(c.get("/verify-email?token=" + tok))
+		refused(c.postForm("/verify-email", url.Values{"token": {tok}}))
 	}
 	for _, tok := range []string{login, verify} {
 		refused(c.get("/reset-password?token=" + tok))
@@ -266,25 +275,42 @@ func TestTokenPurposesDoNotMix(t *testing.T) {
 	// Each still works for its own purpose.
 	assertStatus(t, c.get("/reset-password?token="+reset), http.StatusOK)
 	assertStatus(t, c.get("/login/email/confirm?token="+login), http.StatusOK)
-	res := c.get("/verify-email?token=" + verify)
+	assertStatus(t, c.get("/verify-email?token="+verify), http.StatusOK)
+	res := c.postForm("/verify-email", url.Values{"token": {verify}})
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/login")
+	assertLocation(t, res, "/dashboard")
 }
 
-// After signup the verification email arrives; following it marks the
-// address verified.
+// After signup nobody is signed in; the confirmation link opens a page
+// with a button (a GET confirms nothing, so a mail scanner cannot), and
+// only its POST confirms the address and signs this browser in, once.
 func TestVerifyEmailAfterSignup(t *testing.T) {
 	app := newTestApp(t)
 	in := app.smtpInbox()
 	c := app.client()
-	c.signup("Ada", "ada@example.com", strongPassword)
-	res := c.get("/dashboard")
-	assertContains(t, res, "Not verified")
-	assertContains(t, res, `action="/verify-email/resend"`)
+	c.signupUnconfirmed("Ada", "ada@example.com", strongPassword)
+	c.signedOut()
+	res := c.get("/verify-request")
+	assertContains(t, res, "ada@example.com")
+	assertContains(t, res, "confirm your address")
 
 	m := in.last("ada@example.com", "Confirm your email address")
 	link := in.link(m, "/verify-email")
-	res = c.get(link)
+	for range 2 {
+		res = c.get(link)
+		assertStatus(t, res, http.StatusOK)
+		assertContains(t, res, `<form method="post" action="/verify-email" novalidate>`)
+		assertContains(t, res, `name="token" value="`+tokenOf(t, link)+`"`)
+		assertContains(t, res, "ada@example.com")
+		// The browser that signed up is not asked for the password.
+		assertNotContains(t, res, `name="password"`)
+	}
+	if app.user("ada@example.com").Verified() {
+		t.Fatal("opening the link confirmed the address")
+	}
+	c.signedOut()
+
+	res = c.postForm("/verify-email", url.Values{"token": {tokenOf(t, link)}})
 	assertStatus(t, res, http.StatusSeeOther)
 	assertLocation(t, res, "/dashboard")
 	res = c.get("/dashboard")
@@ -295,22 +321,30 @@ func TestVerifyEmailAfterSignup(t *testing.T) {
 	res = c.get(link)
 	assertStatus(t, res, http.StatusSeeOther)
 	assertLocation(t, res, failedLink)
+	res = app.client().postForm("/verify-email", url.Values{"token": {tokenOf(t, link)}, "password": {strongPassword}})
+	assertStatus(t, res, http.StatusSeeOther)
+	assertLocation(t, res, failedLink)
 }
 
-// "Resend" sends a fresh verification link that works.
+// A correct password for an unconfirmed account does not sign in: it is
+// 422 with "confirm first", and a new link is sent that works.
 func TestVerifyEmailResend(t *testing.T) {
 	app := newTestApp(t)
 	in := app.smtpInbox()
 	c := app.client()
-	c.signup("Ada", "ada@example.com", strongPassword)
-	res := c.postForm("/verify-email/resend", nil)
-	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/dashboard")
+	c.signupUnconfirmed("Ada", "ada@example.com", strongPassword)
+	res := c.login("ada@example.com", strongPassword)
+	assertStatus(t, res, http.StatusUnprocessableEntity)
+	assertContains(t, res, "Confirm your email address first: we&#39;ve sent you a new link")
+	c.signedOut()
 	msgs := in.read("ada@example.com")
 	if len(msgs) != 2 {
-		t.Fatalf("%d messages, want the first and the resent verification", len(msgs))
+		t.Fatalf("%d messages, want the first and the resent confirmation", len(msgs))
 	}
-	assertStatus(t, c.get(in.link(msgs[1], "/verify-email")), http.StatusSeeOther)
+	// The newest link works; the first was retired by it.
+	res = c.get(in.link(msgs[0], "/verify-email"))
+	assertLocation(t, res, failedLink)
+	c.confirmSignup(in.link(msgs[1], "/verify-email"), "")
 	assertContains(t, c.get("/dashboard"), `<span class="badge ok">Verified</span>`)
 }
 
@@ -386,7 +420,7 @@ func TestDuplicateSignupMailsOwner(t *testing.T) {
 	c := app.client()
 	res := c.postForm("/signup", url.Values{"name": {"Mallory"}, "email": {"Ada@Example.com"}, "password": {"quartz nebula picnic 2024"}})
 	assertStatus(t, res, http.StatusSeeOther)
-	assertLocation(t, res, "/dashboard")
+	assertLocation(t, res, "/verify-request")
 	if n := app.userCount(); n != 1 {
 		t.Fatalf("%d users, want 1", n)
 	}
@@ -403,24 +437,25 @@ func TestDuplicateSignupMailsOwner(t *testing.T) {
 	assertStatus(t, app.client().login("ada@example.com", "quartz nebula picnic 2024"), http.StatusUnprocessableEntity)
 }
 
-// A sign-in link or reset for an address with no account: the same answer,
-// no email, no account.
+// A reset for an address with no account: the same answer, no email, no
+// account. A sign-in link for one is sent (sign-in and sign-up are one
+// step) but makes no account until it is followed.
 func TestMagicLinkUnknownAddress(t *testing.T) {
 	app := newTestApp(t)
 	in := app.smtpInbox()
 	c := app.client()
-	res := c.postForm("/login/email", url.Values{"email": {"nobody@example.com"}})
+	res := c.postForm("/forgot-password", url.Values{"email": {"nobody@example.com"}})
 	assertStatus(t, res, http.StatusSeeOther)
 	assertLocation(t, res, "/verify-request")
-	res = c.postForm("/forgot-password", url.Values{"email": {"nobody@example.com"}})
+	res = c.postForm("/login/email", url.Values{"email": {"nobody@example.com"}})
 	assertStatus(t, res, http.StatusSeeOther)
 	assertLocation(t, res, "/verify-request")
 	in.flush()
-	if got := in.srv.Messages(); len(got) != 0 {
-		t.Fatalf("%d messages sent for an unknown address", len(got))
+	if got := in.srv.Messages(); len(got) != 1 || !strings.Contains(got[0].Text, "/login/email/confirm?token=") {
+		t.Fatalf("messages for an unknown address: %d, want one sign-in link", len(got))
 	}
 	if n := app.userCount(); n != 0 {
-		t.Fatalf("%d users created", n)
+		t.Fatalf("%d users created before the link was followed", n)
 	}
 }
 

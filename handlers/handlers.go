@@ -38,8 +38,6 @@ type Config struct {
 	RateInterval     time.Duration
 	PasswordBurst    int
 	PasswordInterval time.Duration
-	TokenTTLLogin    time.Duration
-	TokenTTLReset    time.Duration
 	SudoWindow       time.Duration
 	// BodyLimit caps a request body; forms are small.
 	BodyLimit int64

@@ -23,6 +23,9 @@ func TestSignInRehashesOldParameters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := app.db.MarkEmailVerified(ctx, user.ID, app.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 
 	c := app.client()
 	assertStatus(t, c.login("ada@example.com", "not the password at all"), http.StatusUnprocessableEntity)

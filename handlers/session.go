@@ -18,9 +18,13 @@ const (
 	// sessionKeyEmail is the address a link was just sent to, shown once on
 	// /verify-request (kept out of the URL and so out of logs and history).
 	sessionKeyEmail = "sent_to"
-	// sessionKeyReset marks that the link just sent was a password reset,
-	// so /verify-request says so (and the redirect is the same for both).
-	sessionKeyReset = "sent_reset"
+	// sessionKeySent is what kind of link was just sent (sentLogin,
+	// sentReset, sentConfirmation), so /verify-request says so while the
+	// redirect is the same for all.
+	sessionKeySent = "sent_kind"
+	// sessionKeySignedUp is the address this browser signed up with: its
+	// confirmation link opens here without the password.
+	sessionKeySignedUp = "signed_up"
 	// sessionKeyNext is where to go after signing in with an emailed link
 	// requested from this browser (say, back to /settings).
 	sessionKeyNext = "next"

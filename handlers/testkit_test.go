@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"latchkey/db"
 )
 
 // Helpers for the foundation's handler tests: reading forms back out of a
@@ -168,11 +170,23 @@ func (a *testApp) countUsers(t *testing.T, where string, args ...any) int {
 	return n
 }
 
-// createUser makes an account through the domain layer (one hash), for
-// tests that are about signing in, not signing up.
+// createUser makes a confirmed account through the domain layer (one
+// hash), for tests that are about signing in, not signing up.
 func (a *testApp) createUser(t *testing.T, name, email, password string) {
 	t.Helper()
-	if _, created, err := a.acc.Register(context.Background(), name, email, password); err != nil || !created {
+	u := a.createUnconfirmedUser(t, name, email, password)
+	if err := a.db.MarkEmailVerified(context.Background(), u.ID, a.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createUnconfirmedUser registers an account whose address is not
+// confirmed yet, as a signup leaves it.
+func (a *testApp) createUnconfirmedUser(t *testing.T, name, email, password string) db.User {
+	t.Helper()
+	u, created, err := a.acc.Register(context.Background(), name, email, password)
+	if err != nil || !created {
 		t.Fatalf("register %s: created=%v err=%v", email, created, err)
 	}
+	return u
 }
