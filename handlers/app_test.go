@@ -277,7 +277,6 @@ func (c *client) confirmSignup(link, password string) {
 	assertLocation(c.t, res, "/dashboard")
 }
 
-
 func (c *client) login(email, password string) *response {
 	c.t.Helper()
 	return c.postForm("/login", url.Values{"email": {email}, "password": {password}})
