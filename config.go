@@ -30,6 +30,9 @@ type Config struct {
 	TokenTTLLogin         time.Duration `env:"TOKEN_TTL_LOGIN" envDefault:"15m"`
 	TokenTTLVerifyEmail   time.Duration `env:"TOKEN_TTL_VERIFY_EMAIL" envDefault:"24h"`
 	TokenTTLResetPassword time.Duration `env:"TOKEN_TTL_RESET_PASSWORD" envDefault:"1h"`
+	// UnverifiedAccountTTL: an account whose address was never confirmed is
+	// deleted this long after signing up.
+	UnverifiedAccountTTL time.Duration `env:"UNVERIFIED_ACCOUNT_TTL" envDefault:"168h"`
 
 	RateLimitBurst    int           `env:"RATE_LIMIT_BURST" envDefault:"10"`
 	RateLimitInterval time.Duration `env:"RATE_LIMIT_INTERVAL" envDefault:"6s"`
@@ -104,6 +107,9 @@ func (c Config) validate() error {
 	}
 	if c.TokenTTLLogin <= 0 || c.TokenTTLVerifyEmail <= 0 || c.TokenTTLResetPassword <= 0 {
 		return errors.New("TOKEN_TTL_LOGIN, TOKEN_TTL_VERIFY_EMAIL and TOKEN_TTL_RESET_PASSWORD must be positive")
+	}
+	if c.UnverifiedAccountTTL < c.TokenTTLVerifyEmail {
+		return errors.New("UNVERIFIED_ACCOUNT_TTL must be at least TOKEN_TTL_VERIFY_EMAIL, or accounts would go while their link still works")
 	}
 	return nil
 }

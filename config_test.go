@@ -86,6 +86,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"TOKEN_TTL_LOGIN", c.TokenTTLLogin, 15 * time.Minute},
 		{"TOKEN_TTL_VERIFY_EMAIL", c.TokenTTLVerifyEmail, 24 * time.Hour},
 		{"TOKEN_TTL_RESET_PASSWORD", c.TokenTTLResetPassword, time.Hour},
+		{"UNVERIFIED_ACCOUNT_TTL", c.UnverifiedAccountTTL, 168 * time.Hour},
 		{"RATE_LIMIT_INTERVAL", c.RateLimitInterval, 6 * time.Second},
 		{"MAIL_LIMIT_WINDOW", c.MailLimitWindow, 15 * time.Minute},
 	} {

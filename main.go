@@ -134,7 +134,7 @@ func newAccounts(cfg Config, d *db.DB, log *slog.Logger) (*accounts.Service, err
 		DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: cfg.PasswordMinScore},
 		TTL:     auth.TokenTTLs{Login: cfg.TokenTTLLogin, VerifyEmail: cfg.TokenTTLVerifyEmail, ResetPassword: cfg.TokenTTLResetPassword},
 		BaseURL: cfg.BaseURL, MailLimit: cfg.MailLimitPerAddress, MailWindow: cfg.MailLimitWindow,
-		SessionIdleTimeout: cfg.SessionIdleTimeout, Log: log, Now: time.Now,
+		SessionIdleTimeout: cfg.SessionIdleTimeout, UnconfirmedTTL: cfg.UnverifiedAccountTTL, Log: log, Now: time.Now,
 	}, nil
 }
 
@@ -155,7 +155,7 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 	worker := mail.NewWorker(d, mailer, log, !cfg.Production())
 	acc.MailQueued = worker.Wake
 	go worker.Run(ctx)
-	go cleanup(ctx, d, cfg, log)
+	go cleanup(ctx, d, acc, cfg, log)
 
 	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.SessionLifetime, cfg.Secure())
 	h := handlers.New(handlers.Config{
@@ -190,9 +190,9 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 	return nil
 }
 
-// cleanup deletes expired tokens, stale session records and old delivered
-// mail every few minutes.
-func cleanup(ctx context.Context, d *db.DB, cfg Config, log *slog.Logger) {
+// cleanup deletes expired tokens, stale session records, old delivered mail
+// and accounts never confirmed, every few minutes.
+func cleanup(ctx context.Context, d *db.DB, acc *accounts.Service, cfg Config, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
@@ -205,6 +205,11 @@ func cleanup(ctx context.Context, d *db.DB, cfg Config, log *slog.Logger) {
 		}
 		if err := d.DeleteOldMail(ctx, now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
 			log.Warn("clean up mail", "err", err)
+		}
+		if n, err := acc.DeleteUnconfirmedAccounts(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("clean up unconfirmed accounts", "err", err)
+		} else if n > 0 {
+			log.Info("deleted unconfirmed accounts", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -43,7 +43,10 @@ type Service struct {
 	// end up to a minute early; scs itself has no idle timeout, so that a
 	// read-only request writes nothing.
 	SessionIdleTimeout time.Duration
-	Log                *slog.Logger
+	// UnconfirmedTTL is how long an account whose address was never
+	// confirmed is kept (DeleteUnconfirmedAccounts).
+	UnconfirmedTTL time.Duration
+	Log            *slog.Logger
 	Now                func() time.Time
 	// MailQueued is called after a transaction that queued mail commits, to
 	// wake the sender; nil is fine.
@@ -340,6 +343,16 @@ func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) 
 		}
 		return q.DeleteUserTokens(ctx, userID, allPurposes...)
 	})
+}
+
+// DeleteUnconfirmedAccounts deletes the accounts whose address was not
+// confirmed within UnconfirmedTTL of signing up, so an address someone
+// registered without owning it is free again. It returns how many went.
+func (s *Service) DeleteUnconfirmedAccounts(ctx context.Context) (int64, error) {
+	if s.UnconfirmedTTL <= 0 {
+		return 0, nil
+	}
+	return s.DB.DeleteUnconfirmedUsers(ctx, s.now().Add(-s.UnconfirmedTTL))
 }
 
 // CreateUserWithLink creates a password-less account for an operator and

@@ -153,6 +153,20 @@ func (q *Queries) SetDisabled(ctx context.Context, userID int64, disabled bool, 
 	return q.updateUser(ctx, "set disabled", `disabled_at = ?, updated_at = ?`, at, unix(now), userID)
 }
 
+// DeleteUnconfirmedUsers removes accounts created before createdBefore whose
+// address was never confirmed, except those still signed in somewhere (an
+// account from before confirmation was required, kept while its session
+// lives), and returns how many went.
+func (q *Queries) DeleteUnconfirmedUsers(ctx context.Context, createdBefore time.Time) (int64, error) {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM users WHERE email_verified_at IS NULL AND created_at < ?
+		AND NOT EXISTS (SELECT 1 FROM user_sessions WHERE user_sessions.user_id = users.id)`, unix(createdBefore))
+	if err != nil {
+		return 0, fmt.Errorf("delete unconfirmed users: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 // DeleteUser removes a user; their sessions and tokens go with them
 // (ON DELETE CASCADE).
 func (q *Queries) DeleteUser(ctx context.Context, userID int64) error {
