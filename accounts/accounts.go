@@ -47,7 +47,7 @@ type Service struct {
 	// confirmed is kept (DeleteUnconfirmedAccounts).
 	UnconfirmedTTL time.Duration
 	Log            *slog.Logger
-	Now                func() time.Time
+	Now            func() time.Time
 	// MailQueued is called after a transaction that queued mail commits, to
 	// wake the sender; nil is fine.
 	MailQueued func()
