@@ -21,6 +21,7 @@ const (
 	confirmButton = `form[action="/login/email/confirm"] button[type=submit]`
 	forgotButton  = `form[action="/forgot-password"] button[type=submit]`
 	resetButton   = `form[action="/reset-password"] button[type=submit]`
+	verifyButton  = `form[action="/verify-email"] button[type=submit]`
 )
 
 // TestJourney walks every account page the way a person does, in a browser
@@ -84,14 +85,24 @@ func walkJourney(t *testing.T, b *tab, name, email string) {
 	}
 	b.check("signup-weak-password")
 	b.typeInto("#f-password", firstPassword)
-	b.expect(b.press(signupButton), http.StatusOK, "/dashboard")
-	b.see(".flash", "Welcome to Latchkey")
-	b.see("main", "Not verified")
-	b.check("dashboard-unverified")
+	b.expect(b.press(signupButton), http.StatusOK, "/verify-request")
+	b.see("main h1", "Check your email")
+	b.see("main", email)
+	b.check("verify-request-signup")
+	// Nobody is signed in until the address is confirmed.
+	b.expect(b.open("/dashboard"), http.StatusOK, "/login?next=/dashboard")
 
-	// The verification email, over SMTP, and its link.
+	// The confirmation email, over SMTP: its link opens a page with a
+	// button (this is the browser that signed up, so no password), and
+	// only the button confirms and signs in.
 	verify := in.next(t, email, "Confirm your email address").link(t, b.srv.URL, "/verify-email")
-	b.expect(b.openURL(verify), http.StatusOK, "/dashboard")
+	b.expect(b.openURL(verify), http.StatusOK, strings.TrimPrefix(verify, b.srv.URL))
+	b.see("main", email)
+	if n := b.count(`form[action="/verify-email"] input[name=password]`); n != 0 {
+		t.Fatal("the browser that signed up is asked for its password")
+	}
+	b.check("confirm-signup")
+	b.expect(b.press(verifyButton), http.StatusOK, "/dashboard")
 	b.see(".flash", "Your email address is confirmed")
 	b.see("main", "Verified")
 	b.check("dashboard")
@@ -180,4 +191,46 @@ func (b *tab) openURL(link string) int64 {
 		b.t.Fatalf("parse %q: %v", link, err)
 	}
 	return b.open(u.RequestURI())
+}
+
+// TestConfirmElsewhereAndSignUpByLink: a confirmation link opened in
+// another browser asks for the password chosen at signup (a wrong one is
+// refused and the link still works), and an emailed sign-in link for a new
+// address asks for a name and makes the account.
+func TestConfirmElsewhereAndSignUpByLink(t *testing.T) {
+	s := shared(t)
+	in := s.inbox
+	b := newTab(t, s, false)
+	const email = "katherine@example.com"
+	b.expect(b.open("/signup"), http.StatusOK, "/signup")
+	b.typeInto("#f-name", "Katherine Johnson")
+	b.typeInto("#f-email", email)
+	b.typeInto("#f-password", firstPassword)
+	b.expect(b.press(signupButton), http.StatusOK, "/verify-request")
+	verify := in.next(t, email, "Confirm your email address").link(t, s.URL, "/verify-email")
+
+	other := newTab(t, s, true)
+	other.expect(other.openURL(verify), http.StatusOK, strings.TrimPrefix(verify, s.URL))
+	other.check("confirm-signup-elsewhere")
+	other.typeInto("#f-password", "not my password")
+	other.expect(other.press(verifyButton), http.StatusUnprocessableEntity, "/verify-email")
+	other.see(".summary", "password")
+	other.check("confirm-signup-elsewhere-errors")
+	other.typeInto("#f-password", firstPassword)
+	other.expect(other.press(verifyButton), http.StatusOK, "/dashboard")
+	other.see("main h1", "Katherine Johnson")
+
+	// Sign-up by link: no account yet for this address.
+	const newcomer = "dorothy@example.com"
+	c := newTab(t, s, false)
+	c.expect(c.open("/login"), http.StatusOK, "/login")
+	c.typeInto("#f-link-email", newcomer)
+	c.expect(c.press(linkButton), http.StatusOK, "/verify-request")
+	link := in.next(t, newcomer, "sign-in link").link(t, s.URL, "/login/email/confirm")
+	c.expect(c.openURL(link), http.StatusOK, strings.TrimPrefix(link, s.URL))
+	c.see("main", newcomer)
+	c.check("confirm-login-new-account")
+	c.typeInto("#f-name", "Dorothy Vaughan")
+	c.expect(c.press(confirmButton), http.StatusOK, "/dashboard")
+	c.see("main h1", "Dorothy Vaughan")
 }

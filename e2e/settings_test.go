@@ -201,15 +201,18 @@ func TestNotes(t *testing.T) {
 	}
 }
 
-// signUp creates an account through the signup form and lands on the
-// dashboard, signed in.
+// signUp creates an account through the signup form, confirms it with the
+// emailed link and lands on the dashboard, signed in.
 func (b *tab) signUp(name, email, password string) {
 	b.t.Helper()
 	b.expect(b.open("/signup"), http.StatusOK, "/signup")
 	b.typeInto("#f-name", name)
 	b.typeInto("#f-email", email)
 	b.typeInto("#f-password", password)
-	b.expect(b.press(signupButton), http.StatusOK, "/dashboard")
+	b.expect(b.press(signupButton), http.StatusOK, "/verify-request")
+	verify := b.srv.inbox.next(b.t, email, "Confirm your email address").link(b.t, b.srv.URL, "/verify-email")
+	b.expect(b.openURL(verify), http.StatusOK, strings.TrimPrefix(verify, b.srv.URL))
+	b.expect(b.press(verifyButton), http.StatusOK, "/dashboard")
 }
 
 // replace empties a field, then types text into it.
