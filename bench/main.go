@@ -241,7 +241,8 @@ type seeded struct {
 
 const benchPassword = "correct horse battery staple 42"
 
-// seed signs a user up through the real form, as a person would.
+// seed signs a user up through the real form and confirms the address with
+// the link from the development mailbox, as a person would.
 func seed(base string) (seeded, error) {
 	br, err := newBrowser(base)
 	if err != nil {
@@ -259,6 +260,22 @@ func seed(base string) (seeded, error) {
 	if br.session == "" {
 		return seeded{}, fmt.Errorf("POST /signup set no session cookie")
 	}
+	_, body, err = br.get(base, "/dev/mailbox")
+	if err != nil {
+		return seeded{}, err
+	}
+	token := regexp.MustCompile(`/verify-email\?token=([A-Za-z0-9_-]+)`).FindSubmatch(body)
+	if token == nil {
+		return seeded{}, fmt.Errorf("no confirmation link in /dev/mailbox")
+	}
+	res, body, err = br.post(base, "/verify-email", url.Values{"token": {string(token[1])}})
+	if err != nil {
+		return seeded{}, err
+	}
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
+		return seeded{}, fmt.Errorf("POST /verify-email answered %d:\n%.2000s", res.StatusCode, body)
+	}
+	br.session = sessionCookie(res)
 	s.browser = br
 	res, body, err = br.get(base, "/dashboard")
 	if err != nil {
