@@ -264,7 +264,7 @@ func runSignups(t *testing.T, srv *server, st *stats, prefix string, n, killAfte
 				if err != nil {
 					return
 				}
-				if status != http.StatusSeeOther || !strings.HasPrefix(body, "/dashboard\n") {
+				if status != http.StatusSeeOther || !strings.HasPrefix(body, "/verify-request\n") {
 					st.unexpected.Add(1)
 					t.Errorf("signup %s: %d %.200s", email, status, body)
 					continue
