@@ -288,6 +288,14 @@ func (h *Handlers) loadSession() echo.MiddlewareFunc {
 				})
 			}
 			res.Before(save)
+			defer func() {
+				// A handler that panicked may have changed the session half
+				// way (a sign-in without its record): save none of it.
+				if r := recover(); r != nil {
+					once.Do(func() {})
+					panic(r)
+				}
+			}()
 			err = next(c)
 			if err == nil && !res.Committed {
 				save()

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 // rememberedLogin signs a confirmed account in again with "remember me"
@@ -286,4 +288,29 @@ func TestSessionsFromBeforeTheUpgradeSurvive(t *testing.T) {
 	c := legacy(map[string]any{"flash": "Kept across the upgrade."})
 	assertSays(t, c.get("/login"), "Kept across the upgrade.")
 	c.signedOut()
+}
+
+// A handler that panics after changing the session (here: half way through
+// something that would sign in) saves none of the change: the 500 page goes
+// out without a session cookie and no row is written.
+func TestPanickedRequestSavesNoSession(t *testing.T) {
+	var h *Handlers
+	app := newTestApp(t, func(c *testConfig) {
+		c.routes = func(e *echo.Echo) {
+			e.GET("/test/half-sign-in", func(c echo.Context) error {
+				h.sessions.Put(c.Request().Context(), sessionKeyID, "planted")
+				h.flash(c, "half way")
+				panic("half way")
+			})
+		}
+	})
+	h = app.h
+	res := app.client().get("/test/half-sign-in")
+	assertStatus(t, res, http.StatusInternalServerError)
+	if line := setCookieLine(res, "latchkey_session"); line != "" {
+		t.Fatalf("the panicked request set a session cookie: %s", line)
+	}
+	if n := app.sessionRowCount(t); n != 0 {
+		t.Fatalf("the panicked request wrote %d session rows", n)
+	}
 }
