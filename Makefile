@@ -7,7 +7,9 @@ TEMPL := $(GO) tool templ
 
 .PHONY: run build generate test test-e2e e2e-deps fuzz lint dev bench screenshots
 
-## run: generate if needed, build, migrate and serve on the embedded SQLite default
+## run: generate if needed, build, migrate and serve on the embedded SQLite default,
+## in development (mail at /dev/mailbox; a bare binary is production)
+run: export APP_ENV = development
 run: build
 	./$(BIN) migrate
 	./$(BIN) serve
@@ -80,7 +82,8 @@ lint:
 		fi
 	@echo "lint: clean"
 
-## dev: rebuild and restart on change (air), regenerating templ files
+## dev: rebuild and restart on change (air), regenerating templ files, in development
+dev: export APP_ENV = development
 dev:
 	$(GO) run github.com/air-verse/air@v1.67.4 -c .air.toml
 

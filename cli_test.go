@@ -27,6 +27,7 @@ func cliEnv(t *testing.T) string {
 	t.Setenv("APP_ENV", "development")
 	t.Setenv("BASE_URL", "http://localhost:8080")
 	t.Setenv("SMTP_URL", "")
+	t.Setenv("SECRET_KEY", "")
 	t.Setenv("LOG_LEVEL", "warn")
 	return path
 }
@@ -195,6 +196,7 @@ func TestUserCLICreateInProductionPrintsNoLink(t *testing.T) {
 	t.Setenv("APP_ENV", "production")
 	t.Setenv("BASE_URL", "https://latchkey.example")
 	t.Setenv("SMTP_URL", "smtp://localhost:2525")
+	t.Setenv("SECRET_KEY", testSecretKey)
 	out := mustRunCLI(t, "user", "create", "--email", "op@example.com", "--name", "Operator")
 	if strings.Contains(out, "token=") || !strings.Contains(out, "emailed link") {
 		t.Fatalf("create in production said:\n%s", out)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,7 +16,9 @@ import (
 // Config is every setting, read from the environment and an optional .env
 // file (the environment wins). .env.example documents each one.
 type Config struct {
-	AppEnv     string `env:"APP_ENV" envDefault:"development"`
+	// AppEnv defaults to production so that a bare binary never serves the
+	// development mailbox; make run and make dev set development.
+	AppEnv     string `env:"APP_ENV" envDefault:"production"`
 	BaseURL    string `env:"BASE_URL" envDefault:"http://localhost:8080"`
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:"localhost:8080"`
 
@@ -51,13 +54,45 @@ type Config struct {
 	// delete the account without typing the password.
 	SudoWindow time.Duration `env:"SUDO_WINDOW" envDefault:"10m"`
 	LogLevel   string        `env:"LOG_LEVEL" envDefault:"info"`
+	// SecretKey is 32 random bytes in base64, the key that encrypts
+	// secrets kept at rest (authenticator secrets). Never logged.
+	SecretKey string `env:"SECRET_KEY"`
 }
 
 // Production reports whether APP_ENV is production.
 func (c Config) Production() bool { return c.AppEnv == "production" }
 
 // Secure reports whether the site is served over https (cookies get Secure).
-func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+// The scheme is compared as parsed, so HTTPS://… counts too.
+func (c Config) Secure() bool {
+	u, err := url.Parse(c.BaseURL)
+	return err == nil && strings.EqualFold(u.Scheme, "https")
+}
+
+// secretKeyLength is the size of SECRET_KEY: an AES-256 or
+// ChaCha20-Poly1305 key.
+const secretKeyLength = 32
+
+// SecretKeyBytes decodes SECRET_KEY: nil when it is unset, an error unless
+// it is base64 (standard or URL alphabet, padded or not) of exactly 32
+// bytes. The error never contains the key.
+func (c Config) SecretKeyBytes() ([]byte, error) {
+	s := strings.TrimSpace(c.SecretKey)
+	if s == "" {
+		return nil, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		b, err := enc.DecodeString(s)
+		if err != nil {
+			continue
+		}
+		if len(b) != secretKeyLength {
+			return nil, fmt.Errorf("SECRET_KEY must be %d bytes in base64, not %d (make one with: openssl rand -base64 32)", secretKeyLength, len(b))
+		}
+		return b, nil
+	}
+	return nil, errors.New("SECRET_KEY is not base64 (make one with: openssl rand -base64 32)")
+}
 
 // loadConfig reads .env (if present) then the environment, and checks it.
 func loadConfig() (Config, error) {
@@ -84,16 +119,23 @@ func (c Config) validate() error {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("BASE_URL must be an absolute http(s) URL such as https://example.com, not %q", c.BaseURL)
 	}
+	key, err := c.SecretKeyBytes()
+	if err != nil {
+		return err
+	}
 	if c.Production() {
 		var missing []string
-		if u.Scheme != "https" {
+		if !strings.EqualFold(u.Scheme, "https") {
 			missing = append(missing, "an https BASE_URL")
 		}
 		if c.SMTPURL == "" {
 			missing = append(missing, "a mail transport (SMTP_URL)")
 		}
+		if key == nil {
+			missing = append(missing, "a SECRET_KEY (openssl rand -base64 32)")
+		}
 		if len(missing) > 0 {
-			return fmt.Errorf("APP_ENV=production needs %s", strings.Join(missing, " and "))
+			return fmt.Errorf("APP_ENV=production needs %s", joinList(missing))
 		}
 	}
 	if c.RateLimitBurst < 1 || c.RateLimitInterval <= 0 {
@@ -112,4 +154,12 @@ func (c Config) validate() error {
 		return errors.New("UNVERIFIED_ACCOUNT_TTL must be at least TOKEN_TTL_VERIFY_EMAIL, or accounts would go while their link still works")
 	}
 	return nil
+}
+
+// joinList writes "a", "a and b", "a, b and c".
+func joinList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

@@ -134,7 +134,8 @@ func newAccounts(cfg Config, d *db.DB, log *slog.Logger) (*accounts.Service, err
 		DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: cfg.PasswordMinScore},
 		TTL:     auth.TokenTTLs{Login: cfg.TokenTTLLogin, VerifyEmail: cfg.TokenTTLVerifyEmail, ResetPassword: cfg.TokenTTLResetPassword},
 		BaseURL: cfg.BaseURL, MailLimit: cfg.MailLimitPerAddress, MailWindow: cfg.MailLimitWindow,
-		SessionIdleTimeout: cfg.SessionIdleTimeout, UnconfirmedTTL: cfg.UnverifiedAccountTTL, Log: log, Now: time.Now,
+		SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout, UnconfirmedTTL: cfg.UnverifiedAccountTTL,
+		Log: log, Now: time.Now,
 	}, nil
 }
 
@@ -157,12 +158,12 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 	go worker.Run(ctx)
 	go cleanup(ctx, d, acc, cfg, log)
 
-	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.SessionLifetime, cfg.Secure())
+	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.Secure())
 	h := handlers.New(handlers.Config{
 		Dev: !cfg.Production(), Secure: cfg.Secure(), HSTS: cfg.Production(), BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
 		RateBurst: cfg.RateLimitBurst, RateInterval: cfg.RateLimitInterval,
 		PasswordBurst: cfg.PasswordLimitBurst, PasswordInterval: cfg.PasswordLimitInterval,
-		SudoWindow: cfg.SudoWindow,
+		SudoWindow: cfg.SudoWindow, SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout,
 	}, d, acc, sessions, log, nil)
 	e, err := h.Server()
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 func TestBackupCommand(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("DATABASE_PATH", filepath.Join(dir, "live.db"))
+	t.Setenv("APP_ENV", "development") // the default, production, would need https and mail
 	ctx := context.Background()
 	var stdout, stderr bytes.Buffer
 	if err := run(ctx, []string{"migrate"}, &stdout, &stderr); err != nil {

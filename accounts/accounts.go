@@ -37,6 +37,10 @@ type Service struct {
 	// MailLimit messages per address per MailWindow; more are dropped silently.
 	MailLimit  int
 	MailWindow time.Duration
+	// SessionLifetime ends a signed-in session this long after it signed in
+	// (0: never), however active it is. It is checked on every signed-in
+	// request against the record's created_at, not only by the cleanup.
+	SessionLifetime time.Duration
 	// SessionIdleTimeout ends a signed-in session after this long without
 	// a request (0: never). It is checked against the session record's
 	// last-seen time, which moves at most once a minute, so a session may
@@ -234,8 +238,9 @@ var ErrSessionEnded = errors.New("session ended")
 
 // SessionUser returns the live session with this id and its user, and
 // records activity at most once a minute. A session idle for longer than
-// SessionIdleTimeout is ended here. This is the one query of a signed-in
-// page view (plus the touch, once a minute).
+// SessionIdleTimeout, or signed in longer ago than SessionLifetime, is
+// ended here. This is the one query of a signed-in page view (plus the
+// touch, once a minute).
 func (s *Service) SessionUser(ctx context.Context, sessionID string) (db.UserSession, db.User, error) {
 	sess, user, err := s.DB.SessionUser(ctx, sessionID)
 	if errors.Is(err, db.ErrNotFound) || (err == nil && user.Disabled()) {
@@ -245,9 +250,11 @@ func (s *Service) SessionUser(ctx context.Context, sessionID string) (db.UserSes
 		return db.UserSession{}, db.User{}, err
 	}
 	now := s.now()
-	if s.SessionIdleTimeout > 0 && now.Sub(sess.LastSeenAt) > s.SessionIdleTimeout {
+	idle := s.SessionIdleTimeout > 0 && now.Sub(sess.LastSeenAt) > s.SessionIdleTimeout
+	expired := s.SessionLifetime > 0 && now.Sub(sess.CreatedAt) > s.SessionLifetime
+	if idle || expired {
 		if err := s.DB.DeleteUserSessionByID(ctx, sessionID); err != nil {
-			return db.UserSession{}, db.User{}, fmt.Errorf("end idle session: %w", err)
+			return db.UserSession{}, db.User{}, fmt.Errorf("end stale session: %w", err)
 		}
 		return db.UserSession{}, db.User{}, ErrSessionEnded
 	}

@@ -21,7 +21,20 @@ type signupForm struct {
 	Password string `form:"password" label:"password" validate:"required,min=8,max=128"`
 }
 
+// alreadySignedIn sends a visitor who is already signed in on to their
+// dashboard instead of showing a form they have no use for.
+func (h *Handlers) alreadySignedIn(c echo.Context) (bool, error) {
+	live, err := h.liveSession(c)
+	if err != nil || !live {
+		return false, err
+	}
+	return true, c.Redirect(http.StatusSeeOther, "/dashboard")
+}
+
 func (h *Handlers) signupPage(c echo.Context) error {
+	if done, err := h.alreadySignedIn(c); done || err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.Signup(h.page(c, "Create your account"), views.SignupForm{}, nil))
 }
 
@@ -62,6 +75,13 @@ type loginForm struct {
 }
 
 func (h *Handlers) loginPage(c echo.Context) error {
+	// With a next, a signed-in visitor was sent here to sign in again
+	// (the sudo window of /settings): the form is what they need.
+	if c.QueryParam("next") == "" {
+		if done, err := h.alreadySignedIn(c); done || err != nil {
+			return err
+		}
+	}
 	next := auth.SafeNext(c.QueryParam("next"), "")
 	return render(c, http.StatusOK, views.Login(h.page(c, "Sign in"), views.LoginForm{Next: next}, nil, nil))
 }
@@ -115,11 +135,15 @@ func (h *Handlers) login(c echo.Context) error {
 }
 
 // logout ends the session on the server and starts a new, empty one that
-// carries only the goodbye message.
+// carries only the goodbye message. A visitor who was not signed in gets
+// no message, so an anonymous POST writes nothing.
 func (h *Handlers) logout(c echo.Context) error {
+	signedIn := h.sessions.GetString(c.Request().Context(), sessionKeyID) != ""
 	if err := h.signOut(c); err != nil {
 		return err
 	}
-	h.flash(c, "You've been signed out.")
+	if signedIn {
+		h.flash(c, "You've been signed out.")
+	}
 	return redirect(c, "/login")
 }

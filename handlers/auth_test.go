@@ -171,12 +171,13 @@ func TestCookiesSecureUnderHTTPS(t *testing.T) {
 	app.createUser(t, "Ada", "ada@example.com", strongPassword)
 	c := app.client()
 	res := c.get("/login")
-	csrf := setCookie(res, "_csrf")
+	// Under https the CSRF cookie is __Host- prefixed (DESIGN.md, CSRF).
+	csrf := setCookie(res, "__Host-csrf")
 	if csrf == nil || !csrf.Secure || !csrf.HttpOnly {
-		t.Fatalf("CSRF cookie %q: want Secure and HttpOnly", setCookieLine(res, "_csrf"))
+		t.Fatalf("CSRF cookie %q: want Secure and HttpOnly", setCookieLine(res, "__Host-csrf"))
 	}
 	res = c.postWith("/login", url.Values{"_csrf": {csrf.Value}, "email": {"ada@example.com"},
-		"password": {strongPassword}, "remember": {"on"}}, map[string]string{"Cookie": "_csrf=" + csrf.Value})
+		"password": {strongPassword}, "remember": {"on"}}, map[string]string{"Cookie": "__Host-csrf=" + csrf.Value})
 	assertStatus(t, res, http.StatusSeeOther)
 	ck := setCookie(res, "latchkey_session")
 	if ck == nil || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {

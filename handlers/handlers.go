@@ -41,6 +41,11 @@ type Config struct {
 	SudoWindow       time.Duration
 	// BodyLimit caps a request body; forms are small.
 	BodyLimit int64
+	// SessionLifetime is the longest a signed-in session lasts, counted
+	// from sign-in; SessionIdleTimeout how long a remembered session's
+	// cookie lasts past its last re-issue (0: 720h and 168h).
+	SessionLifetime    time.Duration
+	SessionIdleTimeout time.Duration
 }
 
 // Handlers holds the dependencies of every handler; New builds it, and
@@ -65,6 +70,12 @@ func New(cfg Config, d *db.DB, acc *accounts.Service, sessions *scs.SessionManag
 	}
 	if cfg.SudoWindow == 0 {
 		cfg.SudoWindow = 10 * time.Minute
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 720 * time.Hour
+	}
+	if cfg.SessionIdleTimeout == 0 {
+		cfg.SessionIdleTimeout = 168 * time.Hour
 	}
 	h := &Handlers{cfg: cfg, db: d, accounts: acc, sessions: sessions, log: log, now: now}
 	h.limits = newLimits(limitSettings{burst: cfg.RateBurst, interval: cfg.RateInterval},

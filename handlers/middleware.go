@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -154,21 +156,48 @@ func limitBody(limit int64) echo.MiddlewareFunc {
 // errCSRF is every CSRF failure: missing, wrong, or from another site.
 var errCSRF = errors.New("csrf check failed")
 
+const (
+	// csrfField is the hidden form field that carries the token.
+	csrfField = "_csrf"
+	// csrfHeader carries the token for scripts.
+	csrfHeader = "X-CSRF-Token"
+	// csrfBodyHeader hands the token from the request body to Echo's
+	// middleware. Echo's form: lookup reads Request.Form, which holds the
+	// query string as well as the body, and a token in a URL leaks
+	// through logs, history and bookmarks; so the body's field alone is
+	// copied here and Echo reads headers only.
+	csrfBodyHeader = "Latchkey-Csrf-Body-Token"
+	// csrfCookieMaxAge is how long the CSRF cookie lasts (Echo's default).
+	csrfCookieMaxAge = 24 * time.Hour
+)
+
+// csrfCookieName is __Host-csrf under https: the browser then takes the
+// cookie only when Secure, for Path=/ and without a Domain, so a sibling
+// subdomain cannot plant a token of its choosing. (Browsers refuse
+// __Host- cookies over plain http, so development keeps _csrf.)
+func (h *Handlers) csrfCookieName() string {
+	if h.cfg.Secure {
+		return "__Host-csrf"
+	}
+	return "_csrf"
+}
+
 // csrf wraps Echo's CSRF middleware. A state-changing request must come from
 // our own pages (Sec-Fetch-Site, where the browser sends it) and carry the
-// token (hidden field _csrf or header X-CSRF-Token). Echo alone accepts a
-// same-origin Sec-Fetch-Site without a token; we want both checks, so the
-// header is judged here and then hidden from Echo, which then always checks
-// the token. Echo answers 400 for a missing token; every failure is a 403.
+// token (hidden field _csrf in the body or header X-CSRF-Token, never the
+// query string). Echo alone accepts a same-origin Sec-Fetch-Site without a
+// token; we want both checks, so the header is judged here and then hidden
+// from Echo, which then always checks the token. Echo answers 400 for a
+// missing token; every failure is a 403.
 func (h *Handlers) csrf() echo.MiddlewareFunc {
 	mw := middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		CookieName:     "_csrf",
+		TokenLookup:    "header:" + csrfHeader + ",header:" + csrfBodyHeader,
+		CookieName:     h.csrfCookieName(),
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSecure:   h.cfg.Secure,
 		CookieSameSite: http.SameSiteLaxMode,
-		CookieMaxAge:   int((24 * time.Hour).Seconds()),
+		CookieMaxAge:   int(csrfCookieMaxAge.Seconds()),
 		ContextKey:     ctxCSRF,
 		Skipper:        skipStatic,
 		ErrorHandler:   func(error, echo.Context) error { return errCSRF },
@@ -177,17 +206,41 @@ func (h *Handlers) csrf() echo.MiddlewareFunc {
 		protected := mw(next)
 		return func(c echo.Context) error {
 			r := c.Request()
+			r.Header.Del(csrfBodyHeader)
 			if !isSafeMethod(r.Method) {
 				switch r.Header.Get("Sec-Fetch-Site") {
 				case "", "same-origin", "none":
 				default: // cross-site or same-site: a form on another origin
 					return errCSRF
 				}
+				if tok := r.PostFormValue(csrfField); tok != "" {
+					r.Header.Set(csrfBodyHeader, tok)
+				}
 			}
 			r.Header.Del("Sec-Fetch-Site")
 			return protected(c)
 		}
 	}
+}
+
+// renewCSRF gives this browser a new CSRF token, at sign-in: a token read
+// or planted before the sign-in is then worth nothing after it. It replaces
+// the cookie the CSRF middleware already set on this response, and the
+// token of the page being rendered.
+func (h *Handlers) renewCSRF(c echo.Context) {
+	token := rand.Text()
+	name := h.csrfCookieName()
+	hdr := c.Response().Header()
+	lines := hdr.Values("Set-Cookie")
+	hdr.Del("Set-Cookie")
+	for _, l := range lines {
+		if !strings.HasPrefix(l, name+"=") {
+			hdr.Add("Set-Cookie", l)
+		}
+	}
+	http.SetCookie(c.Response(), &http.Cookie{Name: name, Value: token, Path: "/",
+		Expires: time.Now().Add(csrfCookieMaxAge), Secure: h.cfg.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	c.Set(ctxCSRF, token)
 }
 
 func isSafeMethod(m string) bool {
@@ -199,18 +252,70 @@ func skipStatic(c echo.Context) bool {
 	return strings.HasPrefix(p, "/static/") || p == "/healthz"
 }
 
-// loadSession is scs's LoadAndSave for Echo, skipped for static files and
-// the health check so they never touch the session store.
+// loadSession loads the scs session before the handler runs and saves it
+// (saveSession) just before the response header is written, like scs's
+// LoadAndSave but with our rules for what is written. Static files and the
+// health check are skipped, so they never touch the session store.
 func (h *Handlers) loadSession() echo.MiddlewareFunc {
-	wrapped := echo.WrapMiddleware(h.sessions.LoadAndSave)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		withSession := wrapped(next)
 		return func(c echo.Context) error {
 			if skipStatic(c) {
 				return next(c)
 			}
-			return withSession(c)
+			r := c.Request()
+			var token string
+			if ck, err := r.Cookie(h.sessions.Cookie.Name); err == nil {
+				token = ck.Value
+			}
+			ctx, err := h.sessions.Load(r.Context(), token)
+			if err != nil {
+				// The error page still reads a session: give it an empty one.
+				ctx, _ = h.sessions.Load(r.Context(), "")
+				c.SetRequest(r.WithContext(ctx))
+				return fmt.Errorf("load session: %w", err)
+			}
+			c.SetRequest(r.WithContext(ctx))
+			res := c.Response()
+			res.Header().Add(echo.HeaderVary, "Cookie")
+			var once sync.Once
+			save := func() {
+				once.Do(func() {
+					if err := h.saveSession(ctx, c, token != ""); err != nil {
+						h.log.ErrorContext(ctx, "save session", "err", err,
+							"request_id", res.Header().Get(echo.HeaderXRequestID))
+						res.Status = http.StatusInternalServerError
+					}
+				})
+			}
+			res.Before(save)
+			defer func() {
+				// A handler that panicked may have changed the session half
+				// way (a sign-in without its record): save none of it.
+				if r := recover(); r != nil {
+					once.Do(func() {})
+					panic(r)
+				}
+			}()
+			err = next(c)
+			if err == nil && !res.Committed {
+				save()
+			}
+			return err
 		}
+	}
+}
+
+// loopbackOnly hides a route from every client not on this machine, with
+// the 404 of a path that does not exist. It judges by the address of the
+// connection, never by X-Forwarded-For: a client can write that header,
+// and a trusted proxy would vouch for anyone.
+func loopbackOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ap, err := netip.ParseAddrPort(c.Request().RemoteAddr)
+		if err != nil || !ap.Addr().Unmap().IsLoopback() {
+			return echo.ErrNotFound
+		}
+		return next(c)
 	}
 }
 
@@ -246,6 +351,7 @@ func (h *Handlers) RequireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxUser, user)
 		c.Set(ctxSession, sess)
+		h.slideSession(ctx, sess)
 		return next(c)
 	}
 }

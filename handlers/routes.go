@@ -64,7 +64,8 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/notes/:id", h.updateNote, me)
 	e.POST("/notes/:id/delete", h.deleteNote, me)
 
+	// Development only, and only to a browser on this machine.
 	if h.cfg.Dev {
-		e.GET("/dev/mailbox", h.mailbox)
+		e.GET("/dev/mailbox", h.mailbox, loopbackOnly)
 	}
 }
