@@ -173,7 +173,7 @@ func (s *Service) ConsumeLoginLink(ctx context.Context, text string) (db.User, e
 // provided it is still the account's address.
 func (s *Service) VerifyEmail(ctx context.Context, text string) (db.User, error) {
 	return s.consume(ctx, text, auth.PurposeVerifyEmail, func(q *db.Queries, t db.Token, u db.User) error {
-		if !equalFoldEmail(t.Email, u.Email) {
+		if !auth.SameEmail(t.Email, u.Email) {
 			return ErrInvalidToken
 		}
 		return q.MarkEmailVerified(ctx, u.ID, s.now())
