@@ -90,7 +90,7 @@ func keyUsers(ctx context.Context, tx *sql.Tx) error {
 	var keyless []string
 	for _, r := range rows {
 		if r.key == "" {
-			keyless = append(keyless, fmt.Sprintf("  user %d <%s>: its domain is not a valid domain name", r.id, r.addr))
+			keyless = append(keyless, fmt.Sprintf("  user %d <%s> has an address whose domain is not a valid domain name", r.id, r.addr))
 			continue
 		}
 		byKey[r.key] = append(byKey[r.key], r)
@@ -109,9 +109,10 @@ func keyUsers(ctx context.Context, tx *sql.Tx) error {
 	if len(shared) > 0 || len(keyless) > 0 {
 		sort.Strings(shared)
 		return fmt.Errorf("%w: nothing was changed.\n"+
-			"From this version one address is one account, whatever its case or width (DESIGN.md, \"emails\"), and these accounts break that rule:\n%s\n"+
-			"Decide which account keeps each address: delete the others, or give them another address, for example\n"+
+			"From this version one address is one account: the case of its letters and the way its domain is written no longer make another address (DESIGN.md, \"emails\"). These accounts break that rule:\n%s\n"+
+			"Keep one account for each address, and delete the others or give them another address, for example with\n"+
 			"  sqlite3 DATABASE_PATH \"DELETE FROM users WHERE id = N\"\n"+
+			"  sqlite3 DATABASE_PATH \"UPDATE users SET email = 'another@example.com' WHERE id = N\"\n"+
 			"then run the migration again", ErrEmailKeyConflict, strings.Join(append(shared, keyless...), "\n"))
 	}
 	stmt, err := tx.PrepareContext(ctx, `UPDATE users SET email = ?, email_key = ? WHERE id = ?`)
