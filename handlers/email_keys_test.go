@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -286,4 +287,52 @@ func TestUpgradeKeepsAccountsSigningIn(t *testing.T) {
 		assertStatus(t, res, http.StatusSeeOther)
 		assertLocation(t, res, "/dashboard")
 	}
+}
+
+// TestEmailChangeToAnotherSpellingOfAnAccount: an email change and a
+// signup that race for two spellings of one address (Ñew@ and ñew@) end
+// with one account holding it, whichever way each is resolved.
+func TestEmailChangeToAnotherSpellingOfAnAccount(t *testing.T) {
+	app := newTestApp(t)
+	bob := app.client()
+	bob.signup("Bob", "bob@example.com", strongPassword)
+	res := bob.postForm("/settings/email", url.Values{"email": {"Ñew@example.com"}, "current_password": {strongPassword}})
+	assertStatus(t, res, http.StatusSeeOther)
+	link := app.lastLink("Ñew@example.com", "/settings/email/confirm")
+
+	app.client().postForm("/signup", url.Values{"name": {"Eve"}, "email": {"ñew@example.com"}, "password": {"quartz nebula picnic 2024"}})
+	bob.postForm("/settings/email/confirm", url.Values{"token": {tokenOf(t, link)}})
+
+	key, _ := auth.EmailKey("ñew@example.com")
+	if n := app.countUsers(t, "email_key = ?", key); n != 1 {
+		t.Fatalf("%d accounts hold a spelling of ñew@example.com, want 1", n)
+	}
+}
+
+// FuzzEmailValidation: whatever is typed into an email field, validation
+// does not panic, always says why it refuses, and never lets through an
+// address that has no canonical key (which accounts could not store).
+func FuzzEmailValidation(f *testing.F) {
+	for _, s := range append([]string{"ä@example.com", "a@ｅｘａｍｐｌｅ.com", " Ada@Example.com ", "a@b", "@", ""}, otherSpellings...) {
+		f.Add(s)
+	}
+	for _, bad := range invalidAddresses {
+		f.Add(bad.addr)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > maxFieldBytes || !validText(s) {
+			return // bind refuses these before validation
+		}
+		form := emailForm{Email: strings.TrimSpace(s)}
+		errs := check(&form)
+		if errs != nil {
+			if errs["email"] == "" {
+				t.Fatalf("%q refused without a message: %v", s, errs)
+			}
+			return
+		}
+		if _, err := auth.EmailKey(form.Email); err != nil {
+			t.Fatalf("%q passed validation but has no key: %v", s, err)
+		}
+	})
 }
