@@ -159,3 +159,19 @@ func FuzzEmailKey(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEmailKey: the key is computed a few times per sign-in (lookup,
+// failed-password bucket); compare with BenchmarkCheckPassword, the hash
+// every sign-in spends.
+func BenchmarkEmailKey(b *testing.B) {
+	for _, addr := range []string{"ada@example.com", "A\u0308rger@ＢÜＣＨＥＲ.example"} {
+		b.Run(addr, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := EmailKey(addr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
