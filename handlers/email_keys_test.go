@@ -24,7 +24,7 @@ import (
 // case of the domain, a fullwidth domain, the decomposed ä (a + U+0308),
 // and all of them at once. Before canonical keys each was an account of
 // its own (the database's NOCASE folds ASCII only).
-var otherSpellings = []string{"Ä@example.com", "ä@EXAMPLE.COM", "ä@ｅｘａｍｐｌｅ.com", "a\u0308@example.com", "A\u0308@ＥＸＡＭＰＬＥ.com"}
+var otherSpellings = []string{"Ä@example.com", "Ä@EXAMPLE.com", "ä@EXAMPLE.COM", "ä@ｅｘａｍｐｌｅ.com", "a\u0308@example.com", "A\u0308@ＥＸＡＭＰＬＥ.com"}
 
 func withDBPath(path string) func(*testConfig) {
 	return func(c *testConfig) { c.dbPath = path }
