@@ -91,7 +91,7 @@ var importRules = map[string][]string{
 	"device":            {},
 	"auth":              {},
 	"bench":             {"auth"},
-	"db":                {"migrations"},
+	"db":                {"migrations", "auth"}, // auth.EmailKey: users.email_key is unique, so db computes it
 	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
 	"internal/smtptest": {},
 	"loadtest":          {"db"},

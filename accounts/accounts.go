@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"time"
 
 	"latchkey/auth"
@@ -325,10 +324,6 @@ func (s *Service) enqueue(ctx context.Context, q *db.Queries, e mail.Email, noti
 		return err
 	}
 	return q.EnqueueMail(ctx, m.To, m.Subject, m.Text, m.HTML, s.now(), notice)
-}
-
-func equalFoldEmail(a, b string) bool {
-	return strings.EqualFold(auth.NormalizeEmail(a), auth.NormalizeEmail(b))
 }
 
 // allPurposes are the purposes of every kind of link, for retiring them all.

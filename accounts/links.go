@@ -333,7 +333,7 @@ func (s *Service) ConfirmSignup(ctx context.Context, text, password string, same
 		}
 	}
 	return s.consume(ctx, text, auth.PurposeVerifyEmail, func(q *db.Queries, t db.Token, u db.User) error {
-		if !equalFoldEmail(t.Email, u.Email) {
+		if !auth.SameEmail(t.Email, u.Email) {
 			return ErrInvalidToken
 		}
 		return q.MarkEmailVerified(ctx, u.ID, s.now())

@@ -81,7 +81,7 @@ func (s *Service) PendingEmailChange(ctx context.Context, userID int64) (string,
 // learns why.
 func (s *Service) RequestEmailChange(ctx context.Context, user db.User, newEmail string, o Origin) error {
 	newEmail = auth.NormalizeEmail(newEmail)
-	if equalFoldEmail(newEmail, user.Email) {
+	if auth.SameEmail(newEmail, user.Email) {
 		return ErrSameEmail
 	}
 	now := s.now()

@@ -1,8 +1,11 @@
 // Package auth holds the security logic of Latchkey that needs neither HTTP nor
 // a database: password hashing with a bounded number of hashes in flight, the
-// password policy, one-time tokens, and the sanitizer for "next" redirects.
+// password policy, one-time tokens, the canonical key of an email address
+// (what makes two spellings one account), and the sanitizer for "next"
+// redirects.
 //
-// It imports only the standard library and the hashing and strength libraries;
+// It imports only the standard library, the hashing and strength libraries
+// and golang.org/x/text and x/net/idna (Unicode and IDNA for email keys);
 // it must never import db, echo or handlers, so every rule here is testable
 // with plain values.
 package auth

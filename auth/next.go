@@ -33,10 +33,3 @@ func SafeNext(next, fallback string) string {
 	}
 	return next
 }
-
-// NormalizeEmail is the form an address is stored in: trimmed, case kept as
-// typed. The database compares addresses case-insensitively (COLLATE NOCASE),
-// so Ada@Example.com and ada@example.com are one account.
-func NormalizeEmail(email string) string {
-	return strings.TrimSpace(email)
-}

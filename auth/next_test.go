@@ -109,15 +109,3 @@ func FuzzSafeNext(f *testing.F) {
 		}
 	})
 }
-
-func TestNormalizeEmail(t *testing.T) {
-	for in, want := range map[string]string{
-		" Ada@Example.com\t": "Ada@Example.com",
-		"ada@example.com":    "ada@example.com",
-		"\n":                 "",
-	} {
-		if got := NormalizeEmail(in); got != want {
-			t.Errorf("NormalizeEmail(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -2,10 +2,13 @@
 // migrations and holds the queries, one file per table, in plain
 // database/sql.
 //
-// It may import migrations (the embedded SQL), goose, scs's store and the
-// SQLite driver, and nothing else of Latchkey: it knows nothing of HTTP,
-// accounts or mail, and never imports echo. Callers pass the current time
-// in, so tests can move the clock.
+// It may import migrations (the embedded SQL), goose, scs's store, the
+// SQLite driver and auth's email keys, and nothing else of Latchkey: it
+// knows nothing of HTTP, accounts or mail, and never imports echo. The one
+// piece of auth it uses, auth.EmailKey, is what the schema holds unique
+// (users.email_key), so the queries compute it themselves from the address
+// they are given: no caller can store an address under the wrong key.
+// Callers pass the current time in, so tests can move the clock.
 package db
 
 import (
@@ -114,24 +117,55 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Migrate applies every embedded migration not yet applied.
+// Migrate applies every migration not yet applied. Each runs in its own
+// transaction: one that fails leaves the database as the one before it left
+// it.
 func (d *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations.FS, ".")
+	p, err := d.migrations()
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.Write, sub)
-	if err != nil {
-		return fmt.Errorf("prepare migrations: %w", err)
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	for _, r := range results {
-		slog.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration.Round(time.Millisecond))
+		slog.Info("migration applied", "version", r.Source.Version, "type", r.Source.Type, "file", r.Source.Path, "took", r.Duration.Round(time.Millisecond))
 	}
 	return nil
+}
+
+// MigrateDownTo undoes the applied migrations newer than version, newest
+// first: the way back to an older release, which cannot undo migrations it
+// does not know.
+func (d *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := d.migrations()
+	if err != nil {
+		return err
+	}
+	results, err := p.DownTo(ctx, version)
+	if err != nil {
+		return fmt.Errorf("undo migrations: %w", err)
+	}
+	for _, r := range results {
+		slog.Info("migration undone", "version", r.Source.Version, "took", r.Duration.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// migrations are the embedded SQL files and the Go migrations beside them
+// (a Go migration is for a backfill that SQL cannot compute).
+func (d *DB) migrations() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations.FS, ".")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.Write, sub,
+		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(emailKeysMigration()))
+	if err != nil {
+		return nil, fmt.Errorf("prepare migrations: %w", err)
+	}
+	return p, nil
 }
 
 // Backup writes a consistent copy of the live database to path with

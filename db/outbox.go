@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"latchkey/auth"
 )
 
 // Mail is one message in the outbox.
@@ -22,10 +24,15 @@ type Mail struct {
 // EnqueueMail adds a message to the outbox; the background sender
 // delivers it. A security notice is flagged as one: notices are counted
 // apart from other mail (CountMailSince), so they never use up the
-// address's allowance of links.
+// address's allowance of links. The message is counted under the canonical
+// key of its address, and delivered to the address as written.
 func (q *Queries) EnqueueMail(ctx context.Context, to, subject, text, html string, now time.Time, notice bool) error {
-	_, err := q.w.ExecContext(ctx, `INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at, next_attempt_at, notice)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, to, subject, text, html, unix(now), unix(now), notice)
+	key, err := auth.EmailKey(to)
+	if err != nil {
+		return fmt.Errorf("enqueue mail: %w", err)
+	}
+	_, err = q.w.ExecContext(ctx, `INSERT INTO outbox (to_addr, to_key, subject, text_body, html_body, created_at, next_attempt_at, notice)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, to, key, subject, text, html, unix(now), unix(now), notice)
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
@@ -34,9 +41,15 @@ func (q *Queries) EnqueueMail(ctx context.Context, to, subject, text, html strin
 
 // CountMailSince counts the messages queued for an address since a time,
 // for the per-address caps: security notices (notice) or all other mail.
+// Every spelling of the address counts together ("Ä@x" and "ä@x" share one
+// allowance): messages are counted by canonical key.
 func (q *Queries) CountMailSince(ctx context.Context, to string, since time.Time, notice bool) (int, error) {
+	key, err := auth.EmailKey(to)
+	if err != nil {
+		return 0, fmt.Errorf("count mail: %w", err)
+	}
 	var n int
-	err := q.w.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at > ? AND notice = ?`, to, unix(since), notice).Scan(&n)
+	err = q.w.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE to_key = ? AND created_at > ? AND notice = ?`, key, unix(since), notice).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count mail: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"latchkey/auth"
 )
 
 // Token is what a consumed one-time token stood for.
@@ -15,11 +17,16 @@ type Token struct {
 
 // CreateToken stores the hash of a new one-time token, retiring any earlier
 // token of the same purpose for the same user (or, for a token of no
-// account, for the same address): only the newest link works.
+// account, for the same address): only the newest link works. email is the
+// address the link goes to, kept as written and under its canonical key.
 func (q *Queries) CreateToken(ctx context.Context, hash []byte, purpose string, userID int64, email string, now, expires time.Time) error {
+	key, err := auth.EmailKey(email)
+	if err != nil {
+		return fmt.Errorf("create %s token: %w", purpose, err)
+	}
 	retire, args := `DELETE FROM tokens WHERE user_id = ? AND purpose = ?`, []any{userID, purpose}
 	if userID == 0 {
-		retire, args = `DELETE FROM tokens WHERE user_id IS NULL AND purpose = ? AND email = ?`, []any{purpose, email}
+		retire, args = `DELETE FROM tokens WHERE user_id IS NULL AND purpose = ? AND email_key = ?`, []any{purpose, key}
 	}
 	if _, err := q.w.ExecContext(ctx, retire, args...); err != nil {
 		return fmt.Errorf("retire old %s tokens: %w", purpose, err)
@@ -28,8 +35,8 @@ func (q *Queries) CreateToken(ctx context.Context, hash []byte, purpose string, 
 	if userID != 0 {
 		uid = userID
 	}
-	_, err := q.w.ExecContext(ctx, `INSERT INTO tokens (hash, purpose, user_id, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		hash, purpose, uid, email, unix(now), unix(expires))
+	_, err = q.w.ExecContext(ctx, `INSERT INTO tokens (hash, purpose, user_id, email, email_key, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		hash, purpose, uid, email, key, unix(now), unix(expires))
 	if err != nil {
 		return fmt.Errorf("create %s token: %w", purpose, err)
 	}
@@ -77,12 +84,18 @@ func (q *Queries) PeekToken(ctx context.Context, hash []byte, purpose string, no
 	return t, nil
 }
 
-// EmailClaimed reports whether a live email-change token names this address:
-// someone has asked to move their account to it and not yet confirmed.
+// EmailClaimed reports whether a live email-change token names this address
+// (any spelling of it: tokens are compared by canonical key): someone has
+// asked to move their account to it and not yet confirmed. An address
+// without a key is claimed by nobody.
 func (q *Queries) EmailClaimed(ctx context.Context, email string, purpose string, exceptUser int64, now time.Time) (bool, error) {
+	key, err := auth.EmailKey(email)
+	if err != nil {
+		return false, nil
+	}
 	var n int
-	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE email = ? AND purpose = ? AND user_id != ? AND expires_at > ?`,
-		email, purpose, exceptUser, unix(now)).Scan(&n)
+	err = q.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE email_key = ? AND purpose = ? AND user_id != ? AND expires_at > ?`,
+		key, purpose, exceptUser, unix(now)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("email claimed: %w", err)
 	}

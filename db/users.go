@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"latchkey/auth"
 )
 
 // User is an account.
@@ -58,11 +60,17 @@ func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// CreateUser inserts a user; ErrEmailTaken when the address (in any case)
-// already has one. passwordHash may be empty for link-only accounts.
+// CreateUser inserts a user; ErrEmailTaken when the address, under its
+// canonical key (auth.EmailKey), already has one, and a wrapped
+// auth.ErrInvalidEmail when it has no key. email is stored as given.
+// passwordHash may be empty for link-only accounts.
 func (q *Queries) CreateUser(ctx context.Context, name, email, passwordHash string, now time.Time) (User, error) {
-	row := q.w.QueryRowContext(ctx, `INSERT INTO users (name, email, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING `+userColumns, name, email, passwordHash, unix(now), unix(now))
+	key, err := auth.EmailKey(email)
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	row := q.w.QueryRowContext(ctx, `INSERT INTO users (name, email, email_key, password_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING `+userColumns, name, email, key, passwordHash, unix(now), unix(now))
 	u, err := scanUser(row)
 	if isUniqueViolation(err) {
 		return User{}, ErrEmailTaken
@@ -73,9 +81,15 @@ func (q *Queries) CreateUser(ctx context.Context, name, email, passwordHash stri
 	return u, nil
 }
 
-// UserByEmail finds a user by address, case-insensitively.
+// UserByEmail finds the user whose address has the same canonical key as
+// email: "Ä@EXAMPLE.com" finds "ä@example.com". An address without a key
+// is ErrNotFound, as no account can have it.
 func (q *Queries) UserByEmail(ctx context.Context, email string) (User, error) {
-	u, err := scanUser(q.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	key, err := auth.EmailKey(email)
+	if err != nil {
+		return User{}, ErrNotFound
+	}
+	u, err := scanUser(q.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, key))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, fmt.Errorf("user by email: %w", err)
 	}
@@ -134,9 +148,15 @@ func (q *Queries) SetName(ctx context.Context, userID int64, name string, now ti
 }
 
 // SetEmail changes a user's address and marks it verified: the only way to
-// change it is to follow a link sent to the new address.
+// change it is to follow a link sent to the new address. ErrEmailTaken when
+// another account has the address under its canonical key.
 func (q *Queries) SetEmail(ctx context.Context, userID int64, email string, now time.Time) error {
-	return q.updateUser(ctx, "set email", `email = ?, email_verified_at = ?, updated_at = ?`, email, unix(now), unix(now), userID)
+	key, err := auth.EmailKey(email)
+	if err != nil {
+		return fmt.Errorf("set email: %w", err)
+	}
+	return q.updateUser(ctx, "set email", `email = ?, email_key = ?, email_verified_at = ?, updated_at = ?`,
+		email, key, unix(now), unix(now), userID)
 }
 
 // MarkEmailVerified records that the user followed a link sent to their address.

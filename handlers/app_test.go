@@ -42,6 +42,9 @@ type testConfig struct {
 	// routes, when set, adds test-only routes (e.g. one that panics) to the
 	// real server before it starts serving.
 	routes func(*echo.Echo)
+	// dbPath, when set, is the database file (default: a new one in
+	// t.TempDir()), for tests that start the app on an existing database.
+	dbPath string
 }
 
 // newTestApp starts the app. Options change the configuration.
@@ -65,7 +68,10 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	d, err := db.Open(filepath.Join(t.TempDir(), "test.db"))
+	if cfg.dbPath == "" {
+		cfg.dbPath = filepath.Join(t.TempDir(), "test.db")
+	}
+	d, err := db.Open(cfg.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +335,7 @@ func (a *testApp) lastLink(to, path string) string {
 	}
 	re := regexp.MustCompile(regexp.QuoteMeta(a.h.cfg.BaseURL+path) + `\?token=[A-Za-z0-9_-]+`)
 	for _, m := range msgs {
-		if strings.EqualFold(m.To, to) {
+		if auth.SameEmail(m.To, to) {
 			if l := re.FindString(m.Text); l != "" {
 				return strings.TrimPrefix(l, a.h.cfg.BaseURL)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"latchkey/auth"
 	"latchkey/views"
 )
 
@@ -68,6 +69,11 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	case errors.Is(err, errFormRefused):
 		status, heading = http.StatusUnprocessableEntity, "We couldn't accept that"
 		message = "What was sent has characters or a length that no page of ours sends. Go back, reload the page and try again."
+	case errors.Is(err, auth.ErrInvalidEmail):
+		// The forms refuse such an address with their own 422; this is for
+		// one that reaches accounts some other way: still not our failure.
+		status, heading = http.StatusUnprocessableEntity, "We can't use that email address"
+		message = "The part after the @ isn't a valid domain name, or the address has characters we can't accept. Go back, check it for typos and try again."
 	case errors.Is(err, errRequestTooLarge):
 		status, heading, message = http.StatusRequestEntityTooLarge, "That was too much", "The form you sent is larger than we accept."
 	case errors.As(err, &he):

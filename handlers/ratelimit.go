@@ -10,6 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
+
+	"latchkey/auth"
 )
 
 // limits holds the token buckets of DESIGN.md's rate limits: per client IP
@@ -74,10 +76,17 @@ func (l *limits) passwordFailed(ip, email string) {
 }
 
 // pairKey is the bucket of wrong passwords for one account from one client.
-// The email is lowered here, once for every caller, so that sign-in and the
-// settings page spend the same bucket whatever the address's case.
+// The address is keyed here, once for every caller, by its canonical key
+// (auth.EmailKey), so that sign-in and the settings page spend one bucket
+// whatever the spelling: "ä@x", "Ä@X" and a fullwidth "ä@ｘ" are one
+// account, and must not be three allowances of guesses. The forms refuse an
+// address without a key; it falls back to its lower case here.
 func pairKey(ip, email string) string {
-	return clientKey(ip) + "\x00" + strings.ToLower(email)
+	key, err := auth.EmailKey(email)
+	if err != nil {
+		key = strings.ToLower(strings.TrimSpace(email))
+	}
+	return clientKey(ip) + "\x00" + key
 }
 
 // clientKey is the bucket key of a client address. An IPv6 client is

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -167,7 +166,7 @@ func (h *Handlers) requestEmailChange(c echo.Context) error {
 	var f changeEmailForm
 	errs := bind(c, &f)
 	keep := func(s *views.Settings) { s.NewEmail = f.Email }
-	if errs == nil && strings.EqualFold(f.Email, currentUser(c).Email) {
+	if errs == nil && auth.SameEmail(f.Email, currentUser(c).Email) {
 		errs = views.Errors{"email": msgSameEmail}
 	}
 	if errs != nil {

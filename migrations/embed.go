@@ -2,6 +2,10 @@
 // database. A fork adds a feature's tables as the next numbered file
 // (00003_notes.sql is the example); an applied file is never edited.
 //
+// Version 4 is not here: it backfills canonical email keys, which only Go
+// can compute, so it is a Go migration in db/migrate_email_keys.go,
+// registered beside these files. The next file is 00005.
+//
 // It imports only embed; only db imports it.
 package migrations
 
