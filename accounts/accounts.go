@@ -88,11 +88,12 @@ func (s *Service) CheckPassword(password, name, email string) error {
 // When the address already has an account nothing is created: the owner is
 // sent a note instead, and the returned created is false. The caller must
 // answer exactly as for a new account, so the page does not tell a stranger
-// which addresses are registered. Both paths spend one hash. An address
-// that another account's pending email change has claimed counts as taken
-// too, until that link is used or expires.
+// which addresses are registered. Both paths spend one hash.
 func (s *Service) Register(ctx context.Context, name, email, password string) (user db.User, created bool, err error) {
 	email = auth.NormalizeEmail(email)
+	if err := checkName(name); err != nil {
+		return db.User{}, false, fmt.Errorf("register: %w", err)
+	}
 	if err := s.CheckPassword(password, name, email); err != nil {
 		return db.User{}, false, err
 	}
@@ -102,22 +103,13 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 	}
 	now := s.now()
 	err = s.DB.InTx(ctx, func(q *db.Queries) error {
-		// An address another account is moving to is spoken for until its
-		// link is used or expires: answer as for a duplicate.
-		claimed, err := q.EmailClaimed(ctx, email, string(auth.PurposeChangeEmail), 0, now)
-		if err != nil {
-			return err
-		}
-		if claimed {
-			return s.queue(ctx, q, mail.SignupAddressPending(email, "there", s.TTL.For(auth.PurposeChangeEmail)))
-		}
 		user, err = q.CreateUser(ctx, name, email, hash, now)
 		if errors.Is(err, db.ErrEmailTaken) {
 			existing, err := q.UserByEmail(ctx, email)
 			if err != nil {
 				return err
 			}
-			e := mail.SignupAttempt(existing.Email, existing.Name, s.BaseURL+"/login", s.BaseURL+"/forgot-password")
+			e := mail.SignupAttempt(existing.Email, greeting(existing, existing.Email), s.BaseURL+"/login", s.BaseURL+"/forgot-password")
 			return s.queue(ctx, q, e)
 		}
 		if err != nil {
@@ -332,6 +324,9 @@ func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) 
 // CreateUserWithLink creates a password-less account for an operator and
 // returns a sign-in link for it (not emailed).
 func (s *Service) CreateUserWithLink(ctx context.Context, name, email string) (db.User, string, error) {
+	if err := checkName(name); err != nil {
+		return db.User{}, "", fmt.Errorf("create user: %w", err)
+	}
 	text, hash, err := auth.NewToken()
 	if err != nil {
 		return db.User{}, "", err

@@ -74,18 +74,6 @@ func (q *Queries) PeekToken(ctx context.Context, hash []byte, purpose string, no
 	return t, nil
 }
 
-// EmailClaimed reports whether a live email-change token names this address:
-// someone has asked to move their account to it and not yet confirmed.
-func (q *Queries) EmailClaimed(ctx context.Context, email string, purpose string, exceptUser int64, now time.Time) (bool, error) {
-	var n int
-	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE email = ? AND purpose = ? AND user_id != ? AND expires_at > ?`,
-		email, purpose, exceptUser, unix(now)).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("email claimed: %w", err)
-	}
-	return n > 0, nil
-}
-
 // PendingEmail returns the address of a user's live token of this purpose
 // (the newest), or "" when there is none: the email change waiting for its
 // link to be followed.

@@ -12,6 +12,7 @@ import (
 	entranslations "github.com/go-playground/validator/v10/translations/en"
 	"github.com/labstack/echo/v4"
 
+	"latchkey/auth"
 	"latchkey/views"
 )
 
@@ -37,6 +38,14 @@ func getValidation() *validation {
 			}
 			return f.Tag.Get("form")
 		})
+		// personname is DESIGN.md's "names" row beyond its length: no
+		// control characters and no bidirectional controls. Every form
+		// that takes a name uses it: validate:"required,max=100,personname".
+		if err := v.RegisterValidation("personname", func(fl validator.FieldLevel) bool {
+			return auth.CheckName(fl.Field().String()) == nil
+		}); err != nil {
+			panic(err)
+		}
 		english := en.New()
 		trans, _ := ut.New(english, english).GetTranslator("en")
 		if err := entranslations.RegisterDefaultTranslations(v, trans); err != nil {
@@ -44,8 +53,9 @@ func getValidation() *validation {
 		}
 		// Friendlier wording than the defaults, written for people.
 		override := map[string]string{
-			"required": "Enter your {0}.",
-			"email":    "Enter an email address like name@example.com.",
+			"required":   "Enter your {0}.",
+			"email":      "Enter an email address like name@example.com.",
+			"personname": "Your {0} can't contain line breaks, tabs or hidden characters that change how text is shown. Please type it again.",
 		}
 		for tag, text := range override {
 			_ = v.RegisterTranslation(tag, trans, func(ut ut.Translator) error {
