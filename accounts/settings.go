@@ -84,17 +84,24 @@ func (s *Service) PendingEmailChange(ctx context.Context, userID int64) (string,
 // afterwards) is the same for a free address and a taken one, so neither
 // the page nor the old inbox tells a signed-in user who is registered. A
 // taken address is refused when the link is used, by whoever holds that
-// inbox.
+// inbox. Over the new address's mail limit no link goes, silently, and
+// /settings still shows the newest request (recordUnsentEmailChange).
 func (s *Service) RequestEmailChange(ctx context.Context, user db.User, newEmail string, o Origin) error {
 	newEmail = auth.NormalizeEmail(newEmail)
 	if equalFoldEmail(newEmail, user.Email) {
 		return ErrSameEmail
 	}
 	err := s.DB.InTx(ctx, func(q *db.Queries) error {
-		// Over the new address's mail limit, issue makes no token and keeps
-		// the link already sent; that limit counts mail to the address
-		// whether or not it has an account, so it tells nothing either.
-		if err := s.issue(ctx, q, user, auth.PurposeChangeEmail, newEmail); err != nil {
+		allowed, err := s.mailAllowed(ctx, q, newEmail, false)
+		if err != nil {
+			return err
+		}
+		if allowed {
+			err = s.issue(ctx, q, user, auth.PurposeChangeEmail, newEmail)
+		} else {
+			err = s.recordUnsentEmailChange(ctx, q, user, newEmail)
+		}
+		if err != nil {
 			return err
 		}
 		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "A change of your email address was requested",
@@ -106,6 +113,28 @@ func (s *Service) RequestEmailChange(ctx context.Context, user db.User, newEmail
 	}
 	s.mailQueued()
 	return nil
+}
+
+// recordUnsentEmailChange is an email change whose link the new address's
+// mail limit dropped. Asked again for the address already pending, it keeps
+// the link already sent (a new token would retire it with nothing in its
+// place). Asked for another address, it still makes that one the pending
+// change, with a token nobody was sent: /settings must always show the
+// newest request, because what fills an address's mail allowance differs
+// with whether it has an account (a reset link goes only to an account),
+// and a page that showed the older request instead would tell.
+func (s *Service) recordUnsentEmailChange(ctx context.Context, q *db.Queries, user db.User, newEmail string) error {
+	now := s.now()
+	pending, err := q.PendingEmail(ctx, user.ID, string(auth.PurposeChangeEmail), now)
+	if err != nil || equalFoldEmail(pending, newEmail) {
+		return err
+	}
+	_, hash, err := auth.NewToken()
+	if err != nil {
+		return fmt.Errorf("make %s token: %w", auth.PurposeChangeEmail, err)
+	}
+	return q.CreateToken(ctx, hash, string(auth.PurposeChangeEmail), user.ID, newEmail, now,
+		now.Add(s.TTL.For(auth.PurposeChangeEmail)))
 }
 
 // ConfirmEmailChange applies an email change with the link sent to the new

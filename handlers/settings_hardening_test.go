@@ -237,6 +237,28 @@ func TestSettingsRateLimitPerUser(t *testing.T) {
 	}
 }
 
+// And per IP: many accounts signed in from one IP share its bucket, so a
+// client cannot get round the per-user limit with more accounts.
+func TestSettingsRateLimitPerIPAcrossUsers(t *testing.T) {
+	const burst = 3
+	for _, route := range settingsLimitedRoutes {
+		t.Run(route.name, func(t *testing.T) {
+			app := newTestApp(t, withRateLimit(burst, 6*time.Second), withTrustedProxy())
+			user := func() *client {
+				c := app.client()
+				c.signInElsewhere() // from an IP of its own, leaving 203.0.113.1's bucket full
+				return c.from("203.0.113.1")
+			}
+			for i := range burst {
+				if res := route.send(user()); res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500 {
+					t.Fatalf("request %d of the burst: status %d", i+1, res.StatusCode)
+				}
+			}
+			assertTooMany(t, route.send(user()))
+		})
+	}
+}
+
 // badNameInputs are names DESIGN.md's "names" row refuses: the attack of
 // issue 13, each kind of control character, each bidirectional control.
 var badNameInputs = map[string]string{
@@ -387,13 +409,13 @@ func TestSettingsSetFirstPassword(t *testing.T) {
 
 	c := app.linkOnlyUser("Grace", "grace@example.com", uaChromeMac)
 	page := c.get("/settings")
-	assertContains(t, page, "Set a password")
+	assertContains(t, page, `<h2 id="password-title">Set a password</h2>`)
 	assertNotContains(t, page, "Change password")
 	res := c.postForm("/settings/password", url.Values{"current_password": {""}, "password": {password}})
 	assertLocation(t, res, "/settings")
 	page = c.followFlash(res, "Your password has been changed")
 	assertContains(t, page, "Change password")
-	assertNotContains(t, page, "Set a password")
+	assertNotContains(t, page, `<h2 id="password-title">Set a password</h2>`)
 	assertStatus(t, app.client().login("grace@example.com", password), http.StatusSeeOther)
 
 	d := app.linkOnlyUser("Dorothy", "dorothy@example.com", uaChromeMac)
@@ -441,4 +463,56 @@ func FuzzSettingsNameForm(f *testing.F) {
 			t.Fatalf("status %d\n%s", res.StatusCode, excerpt(res.body))
 		}
 	})
+}
+
+// The mail limit of the new address is no oracle either. Reset links go
+// only to addresses with an account, so three of them fill a taken
+// address's allowance and leave a free one's empty; an email change to it
+// then sends no link for the taken one alone. /settings must still show
+// the newest request in both cases, not the one before it.
+func TestSettingsPendingAddressDoesNotFollowTheMailLimit(t *testing.T) {
+	var page [2]string
+	for i, taken := range []bool{true, false} {
+		app := newTestApp(t, withMailLimit(3))
+		if taken {
+			app.createUser(t, "Xavier", "x@example.com", strongPassword)
+			app.confirmAddress("x@example.com")
+		}
+		for range 3 {
+			assertStatus(t, app.client().postForm("/forgot-password", url.Values{"email": {"x@example.com"}}), http.StatusSeeOther)
+		}
+		a := app.client()
+		a.signup("Ada", "ada@example.com", strongPassword)
+		assertStatus(t, a.postForm("/settings/email", url.Values{"email": {"y@example.com"}}), http.StatusSeeOther)
+		assertStatus(t, a.postForm("/settings/email", url.Values{"email": {"x@example.com"}}), http.StatusSeeOther)
+		settings := a.get("/settings")
+		assertContains(t, settings, "We've sent a link to <strong>x@example.com</strong>")
+		page[i] = csrfValueRe.ReplaceAllString(settings.body, "")
+		// The link to y@ was retired by the newer request.
+		y := app.lastLink("y@example.com", "/settings/email/confirm")
+		a.followFlash(a.postForm("/settings/email/confirm", url.Values{"token": {tokenOf(t, y)}}), "That link can't be used")
+	}
+	if page[0] != page[1] {
+		t.Fatal("/settings differs with whether the address's mail allowance was used up")
+	}
+}
+
+// Coming back to an address over its mail limit after asking for another
+// one: no new mail, and that address is what /settings shows pending (the
+// same address asked again keeps its link instead:
+// TestEmailChangeOverTheMailLimitKeepsTheLinkSent).
+func TestSettingsEmailChangeBackOverTheMailLimit(t *testing.T) {
+	app := newTestApp(t, withMailLimit(1))
+	a := app.client()
+	a.signup("Ada", "ada@example.com", strongPassword)
+	assertStatus(t, a.postForm("/settings/email", url.Values{"email": {"x@example.com"}}), http.StatusSeeOther)
+	link := app.lastLink("x@example.com", "/settings/email/confirm")
+	assertStatus(t, a.postForm("/settings/email", url.Values{"email": {"y@example.com"}}), http.StatusSeeOther)
+	assertStatus(t, a.postForm("/settings/email", url.Values{"email": {"x@example.com"}}), http.StatusSeeOther)
+	assertContains(t, a.get("/settings"), "We've sent a link to <strong>x@example.com</strong>")
+	if n := len(app.mails("x@example.com", "")); n != 1 {
+		t.Fatalf("%d messages to x@, want 1", n)
+	}
+	// x@'s first link was retired by the request for y@ in between.
+	a.followFlash(a.postForm("/settings/email/confirm", url.Values{"token": {tokenOf(t, link)}}), "That link can't be used")
 }
