@@ -46,7 +46,8 @@ func CheckName(name string) error {
 //
 // PRECIS's FreeformClass (RFC 8264) would refuse these too, but it also
 // refuses the zero-width joiner outside Indic scripts, and so every emoji
-// sequence built with it (👩‍💻, 🏳️‍🌈), which people do put in their names.
+// sequence built with it (woman technologist, U+1F469 U+200D U+1F4BB;
+// the rainbow flag), which people do put in their names.
 func forbiddenInName(r rune) bool {
 	return unicode.In(r, unicode.Cc, unicode.Zl, unicode.Zp, unicode.Bidi_Control)
 }

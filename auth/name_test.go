@@ -49,8 +49,8 @@ func TestCheckNameRefuses(t *testing.T) {
 
 func TestCheckNameAccepts(t *testing.T) {
 	for _, name := range []string{
-		"", "Ada Lovelace", "José Ñúñez", "Zoë", "محمد رضا", "می‌خواهم", "שרה כהן", "李小龍", "Ngũgĩ wa Thiong'o",
-		"👩‍💻 Grace", "🏳️‍🌈", "O'Brien-Smith, Jr.", strings.Repeat("é", MaxNameLength), strings.Repeat("李", MaxNameLength),
+		"", "Ada Lovelace", "José Ñúñez", "Zoë", "محمد رضا", "می\u200cخواهم", "שרה כהן", "李小龍", "Ngũgĩ wa Thiong'o",
+		"👩\u200d💻 Grace", "🏳\ufe0f\u200d🌈", "O'Brien-Smith, Jr.", strings.Repeat("é", MaxNameLength), strings.Repeat("李", MaxNameLength),
 	} {
 		if err := CheckName(name); err != nil {
 			t.Errorf("%q refused: %v", name, err)
@@ -65,7 +65,7 @@ func FuzzCheckName(f *testing.F) {
 		f.Add(n)
 	}
 	f.Add("Ada Lovelace")
-	f.Add("👩‍💻")
+	f.Add("👩\u200d💻")
 	f.Fuzz(func(t *testing.T, name string) {
 		if CheckName(name) != nil {
 			return

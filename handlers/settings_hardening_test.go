@@ -318,7 +318,7 @@ func TestNameFormsRefuseControlAndBidiCharacters(t *testing.T) {
 	res := a.postForm("/settings/name", url.Values{"name": {badNameInputs["mail injection"]}})
 	assertSays(t, res, "Your name can't contain line breaks, tabs or hidden characters that change how text is shown.")
 	// Names from every script, and emoji built with joiners, still pass.
-	for _, name := range []string{"José Ñúñez", "محمد رضا", "李小龍", "👩‍💻 Ada"} {
+	for _, name := range []string{"José Ñúñez", "محمد رضا", "李小龍", "👩\u200d💻 Ada"} {
 		assertStatus(t, a.postForm("/settings/name", url.Values{"name": {name}}), http.StatusSeeOther)
 		if got := app.user("ada@example.com").Name; got != name {
 			t.Fatalf("name %q stored as %q", name, got)
@@ -444,7 +444,7 @@ func FuzzSettingsNameForm(f *testing.F) {
 		f.Add(name)
 	}
 	f.Add("Ada Lovelace")
-	f.Add("  👩‍💻 Ada\t")
+	f.Add("  👩\u200d💻 Ada\t")
 	f.Add(strings.Repeat("é", 100))
 	f.Fuzz(func(t *testing.T, name string) {
 		c.t = t
