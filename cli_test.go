@@ -238,3 +238,24 @@ func TestUserCLIHelp(t *testing.T) {
 		t.Fatal("user list with an unusable database path succeeded")
 	}
 }
+
+// The operator's command line cannot store a name the forms refuse (issue
+// 13: a name with line breaks rewrote the mail it greeted with).
+func TestUserCLICreateRefusesBadName(t *testing.T) {
+	path := cliEnv(t)
+	for _, name := range []string{
+		"there,\r\n\r\nYour account is locked. Restore it at https://evil.example/restore",
+		"Ada\u202eecalevoL",
+		"Ada\tLovelace",
+		strings.Repeat("x", auth.MaxNameLength+1),
+	} {
+		_, err := runCLI(t, "user", "create", "--email", "op@example.com", "--name", name)
+		if !errors.Is(err, auth.ErrNameCharacters) && !errors.Is(err, auth.ErrNameTooLong) {
+			t.Errorf("create --name %q: %v, want the name refused", name, err)
+		}
+	}
+	acc := openAccounts(t, path)
+	if _, err := acc.DB.UserByEmail(context.Background(), "op@example.com"); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("an account was stored: %v", err)
+	}
+}

@@ -103,6 +103,9 @@ func (s *Service) CheckPassword(password, name, email string) error {
 // registered. Both paths spend one hash and queue one message.
 func (s *Service) Register(ctx context.Context, name, email, password string) (user db.User, created bool, err error) {
 	email = auth.NormalizeEmail(email)
+	if err := checkName(name); err != nil {
+		return db.User{}, false, fmt.Errorf("register: %w", err)
+	}
 	if err := s.CheckPassword(password, name, email); err != nil {
 		return db.User{}, false, err
 	}
@@ -118,7 +121,7 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 			if err != nil {
 				return err
 			}
-			e := mail.SignupAttempt(existing.Email, greeting(existing), s.BaseURL+"/login", s.BaseURL+"/forgot-password")
+			e := mail.SignupAttempt(existing.Email, greeting(existing, existing.Email), s.BaseURL+"/login", s.BaseURL+"/forgot-password")
 			return s.queue(ctx, q, e)
 		}
 		if err != nil {
@@ -132,16 +135,6 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 	}
 	s.mailQueued()
 	return user, created, nil
-}
-
-// greeting is the name a message to the account's address may use: none
-// while the address is unconfirmed, since whoever signed up chose it and
-// the inbox may belong to someone else.
-func greeting(u db.User) string {
-	if !u.Verified() {
-		return ""
-	}
-	return u.Name
 }
 
 // SignInWithPassword checks an email and password. Unknown addresses and
@@ -360,6 +353,9 @@ func (s *Service) DeleteUnconfirmedAccounts(ctx context.Context) (int64, error) 
 // CreateUserWithLink creates a password-less account for an operator and
 // returns a sign-in link for it (not emailed).
 func (s *Service) CreateUserWithLink(ctx context.Context, name, email string) (db.User, string, error) {
+	if err := checkName(name); err != nil {
+		return db.User{}, "", fmt.Errorf("create user: %w", err)
+	}
 	text, hash, err := auth.NewToken()
 	if err != nil {
 		return db.User{}, "", err

@@ -41,13 +41,13 @@ func (s *Service) issue(ctx context.Context, q *db.Queries, user db.User, p auth
 	var e mail.Email
 	switch p {
 	case auth.PurposeLogin:
-		e = mail.LoginLink(to, greeting(user), link, ttl)
+		e = mail.LoginLink(to, greeting(user, to), link, ttl)
 	case auth.PurposeVerifyEmail:
-		e = mail.VerifyEmail(to, "", link, ttl)
+		e = mail.VerifyEmail(to, link, ttl)
 	case auth.PurposeResetPassword:
-		e = mail.ResetPassword(to, greeting(user), link, ttl)
+		e = mail.ResetPassword(to, greeting(user, to), link, ttl)
 	case auth.PurposeChangeEmail:
-		e = mail.ConfirmEmailChange(to, "", link, ttl)
+		e = mail.ConfirmEmailChange(to, link, ttl)
 	default:
 		return fmt.Errorf("no email for purpose %q", p)
 	}
@@ -237,6 +237,9 @@ func (s *Service) consume(ctx context.Context, text string, p auth.Purpose, effe
 // address was never confirmed is taken over by the inbox's owner (see
 // takeOver): name, when given, replaces the one chosen at signup.
 func (s *Service) ConsumeLoginLink(ctx context.Context, text, name string) (db.User, error) {
+	if err := checkName(name); err != nil {
+		return db.User{}, err
+	}
 	var signedIn db.User
 	_, err := s.consume(ctx, text, auth.PurposeLogin, func(q *db.Queries, t db.Token, u db.User) error {
 		now := s.now()

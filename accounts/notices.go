@@ -27,7 +27,8 @@ func (s *Service) noticeLimit() int { return max(10, s.MailLimit) }
 
 // notify queues a security notice to addr inside q's transaction: what
 // happened, when, from which device and IP, and what to do if it wasn't
-// them.
+// them. name greets the reader: pass greeting(user, to), or the account's
+// name only where the address has just been proven (a link sign-in).
 func (s *Service) notify(ctx context.Context, q *db.Queries, to, name, subject, what string, o Origin) error {
 	return s.notifyEmail(ctx, q, func(e mail.Email) mail.Email { return e }, to, name, subject, what, o)
 }

@@ -21,8 +21,8 @@ var (
 	ErrSignInAgain = errors.New("recent sign-in required")
 	// ErrSameEmail: the new address is the one the account already has.
 	ErrSameEmail = errors.New("that is already the account's address")
-	// ErrEmailUnavailable: the new address got an account of its own
-	// between the request and the confirmation.
+	// ErrEmailUnavailable: the new address has an account of its own at
+	// the time of the confirmation.
 	ErrEmailUnavailable = errors.New("address now belongs to another account")
 )
 
@@ -59,6 +59,9 @@ func (s *Service) RecentlySignedIn(sess db.UserSession, window time.Duration) bo
 
 // ChangeName sets the user's display name.
 func (s *Service) ChangeName(ctx context.Context, userID int64, name string) error {
+	if err := checkName(name); err != nil {
+		return fmt.Errorf("change name: %w", err)
+	}
 	if err := s.DB.SetName(ctx, userID, name, s.now()); err != nil {
 		return fmt.Errorf("change name: %w", err)
 	}
@@ -75,37 +78,33 @@ func (s *Service) PendingEmailChange(ctx context.Context, userID int64) (string,
 // the new address, and the old one is told. Nothing changes until the link
 // is followed (ConfirmEmailChange). Only the newest request counts.
 //
-// An address that already has an account, or that another account is
-// waiting to confirm, gets no link; the caller answers as if it had, so the
-// page does not tell who is registered, and only the old inbox (the owner's)
-// learns why.
+// Whether newEmail already has an account is not looked at here. The
+// request claims nothing, so it blocks nobody's signup; and everything it
+// does (the link, the notice to the old address, what /settings shows
+// afterwards) is the same for a free address and a taken one, so neither
+// the page nor the old inbox tells a signed-in user who is registered. A
+// taken address is refused when the link is used, by whoever holds that
+// inbox. Over the new address's mail limit no link goes, silently, and
+// /settings still shows the newest request (recordUnsentEmailChange).
 func (s *Service) RequestEmailChange(ctx context.Context, user db.User, newEmail string, o Origin) error {
 	newEmail = auth.NormalizeEmail(newEmail)
 	if auth.SameEmail(newEmail, user.Email) {
 		return ErrSameEmail
 	}
-	now := s.now()
 	err := s.DB.InTx(ctx, func(q *db.Queries) error {
-		available, err := s.emailAvailable(ctx, q, newEmail, user.ID, now)
+		allowed, err := s.mailAllowed(ctx, q, newEmail, false)
 		if err != nil {
 			return err
 		}
-		if !available {
-			// The new request replaces any earlier one, though it sends no
-			// link. (An available address gets its link through issue,
-			// whose new token retires the old one only when the mail goes.)
-			if err := q.DeleteUserTokens(ctx, user.ID, string(auth.PurposeChangeEmail)); err != nil {
-				return err
-			}
-			s.Log.InfoContext(ctx, "email change refused: address unavailable", "user_id", user.ID)
-			return s.notify(ctx, q, user.Email, user.Name, "Your email address was not changed",
-				"Someone signed in to your account asked to change its email address to "+newEmail+
-					", but that address can't be used: it belongs to another account, or another account is waiting to confirm it. Nothing has changed.", o)
+		if allowed {
+			err = s.issue(ctx, q, user, auth.PurposeChangeEmail, newEmail)
+		} else {
+			err = s.recordUnsentEmailChange(ctx, q, user, newEmail)
 		}
-		if err := s.issue(ctx, q, user, auth.PurposeChangeEmail, newEmail); err != nil {
+		if err != nil {
 			return err
 		}
-		return s.notify(ctx, q, user.Email, user.Name, "A change of your email address was requested",
+		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "A change of your email address was requested",
 			"Someone signed in to your account asked to change its email address to "+newEmail+
 				". Nothing changes unless the link we sent to that address is used within "+mail.Lasts(s.TTL.For(auth.PurposeChangeEmail))+".", o)
 	})
@@ -116,18 +115,26 @@ func (s *Service) RequestEmailChange(ctx context.Context, user db.User, newEmail
 	return nil
 }
 
-// emailAvailable reports whether an address is free for this user: no
-// account has it, and no other account's pending change has claimed it.
-func (s *Service) emailAvailable(ctx context.Context, q *db.Queries, email string, userID int64, now time.Time) (bool, error) {
-	_, err := q.UserByEmail(ctx, email)
-	if err == nil {
-		return false, nil
+// recordUnsentEmailChange is an email change whose link the new address's
+// mail limit dropped. Asked again for the address already pending, it keeps
+// the link already sent (a new token would retire it with nothing in its
+// place). Asked for another address, it still makes that one the pending
+// change, with a token nobody was sent: /settings must always show the
+// newest request, because what fills an address's mail allowance differs
+// with whether it has an account (a reset link goes only to an account),
+// and a page that showed the older request instead would tell.
+func (s *Service) recordUnsentEmailChange(ctx context.Context, q *db.Queries, user db.User, newEmail string) error {
+	now := s.now()
+	pending, err := q.PendingEmail(ctx, user.ID, string(auth.PurposeChangeEmail), now)
+	if err != nil || auth.SameEmail(pending, newEmail) {
+		return err
 	}
-	if !errors.Is(err, db.ErrNotFound) {
-		return false, err
+	_, hash, err := auth.NewToken()
+	if err != nil {
+		return fmt.Errorf("make %s token: %w", auth.PurposeChangeEmail, err)
 	}
-	claimed, err := q.EmailClaimed(ctx, email, string(auth.PurposeChangeEmail), userID, now)
-	return !claimed, err
+	return q.CreateToken(ctx, hash, string(auth.PurposeChangeEmail), user.ID, newEmail, now,
+		now.Add(s.TTL.For(auth.PurposeChangeEmail)))
 }
 
 // ConfirmEmailChange applies an email change with the link sent to the new
@@ -135,54 +142,56 @@ func (s *Service) emailAvailable(ctx context.Context, q *db.Queries, email strin
 // uses the link up. The new address is verified by that act; links sent to
 // the old address stop working, and the old address is told. It returns the
 // new address.
+//
+// When the new address has an account of its own by now (the request
+// claimed nothing, so anyone may have signed up with it meanwhile), the
+// answer is ErrEmailUnavailable and the account is left as it was, but the
+// link is used up all the same: it can never succeed while that account
+// exists, and a live one would keep /settings announcing a change that is
+// not going to happen. The user starts again if the address comes free.
 func (s *Service) ConfirmEmailChange(ctx context.Context, user db.User, token string, o Origin) (string, error) {
 	var newEmail string
+	taken := false
 	_, err := s.consume(ctx, token, auth.PurposeChangeEmail, func(q *db.Queries, t db.Token, u db.User) error {
 		if u.ID != user.ID {
 			// Another account's link: leave it unused for its owner.
 			return ErrInvalidToken
 		}
-		err := q.SetEmail(ctx, u.ID, t.Email, s.now())
-		if errors.Is(err, db.ErrEmailTaken) {
-			err = s.releaseUnconfirmed(ctx, q, t.Email)
-			if err == nil {
-				err = q.SetEmail(ctx, u.ID, t.Email, s.now())
+		holder, err := q.UserByEmail(ctx, t.Email)
+		switch {
+		case err == nil && unconfirmedSignup(holder):
+			// Someone signed the address up without ever proving the
+			// inbox, which this link has just done: they keep nothing.
+			if err := q.DeleteUser(ctx, holder.ID); err != nil {
+				return err
 			}
+		case err == nil:
+			taken = true
+			return nil
+		case !errors.Is(err, db.ErrNotFound):
+			return err
 		}
-		if errors.Is(err, db.ErrEmailTaken) {
-			return ErrEmailUnavailable
-		}
-		if err != nil {
+		if err := q.SetEmail(ctx, u.ID, t.Email, s.now()); err != nil {
+			// ErrEmailTaken cannot happen after the look-up above, in
+			// the one writer's transaction; it is an error like any other.
 			return err
 		}
 		if err := q.DeleteUserTokens(ctx, u.ID, allPurposes...); err != nil {
 			return err
 		}
 		newEmail = t.Email
-		return s.notify(ctx, q, u.Email, u.Name, "Your email address was changed",
+		return s.notify(ctx, q, u.Email, greeting(u, u.Email), "Your email address was changed",
 			"The email address of your Latchkey account was changed from "+u.Email+" to "+t.Email+
 				". From now on, sign-in links and notices go to the new address, and this one can no longer be used to sign in.", o)
 	})
 	if err != nil {
 		return "", err
 	}
+	if taken {
+		return "", ErrEmailUnavailable
+	}
 	s.mailQueued()
 	return newEmail, nil
-}
-
-// releaseUnconfirmed deletes the account that holds email if it is an
-// unconfirmed signup: whoever registered it never proved the inbox, and
-// the caller has just been proven its owner. Any other holder stays, and
-// the answer is db.ErrEmailTaken.
-func (s *Service) releaseUnconfirmed(ctx context.Context, q *db.Queries, email string) error {
-	holder, err := q.UserByEmail(ctx, email)
-	if err != nil {
-		return err
-	}
-	if !unconfirmedSignup(holder) {
-		return db.ErrEmailTaken
-	}
-	return q.DeleteUser(ctx, holder.ID)
 }
 
 // setPassword stores a new password hash and does what must go with it, in
@@ -218,7 +227,7 @@ func (s *Service) ChangePassword(ctx context.Context, user db.User, sessionID, p
 		if err := s.setPassword(ctx, q, user.ID, hash, sessionID); err != nil {
 			return err
 		}
-		return s.notify(ctx, q, user.Email, user.Name, "Your password was changed", what, o)
+		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "Your password was changed", what, o)
 	})
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
@@ -258,7 +267,7 @@ func (s *Service) DeleteAccount(ctx context.Context, user db.User, o Origin) err
 			e.Footer = "If this wasn't you, someone had access to your account: secure this mailbox, and reply to this email so we can help."
 			return e
 		}
-		if err := s.notifyEmail(ctx, q, noAccount, user.Email, user.Name, "Your Latchkey account was deleted",
+		if err := s.notifyEmail(ctx, q, noAccount, user.Email, greeting(user, user.Email), "Your Latchkey account was deleted",
 			"Your Latchkey account and everything in it were deleted, and every session was signed out.", o); err != nil {
 			return err
 		}

@@ -201,8 +201,9 @@ func TestEmailKeysMigrationKeepsAccounts(t *testing.T) {
 	if _, err := d.CreateUser(ctx, "Mallory", "ADA@EXAMPLE.COM", "", now); !errors.Is(err, ErrEmailTaken) {
 		t.Fatalf("a new account for another spelling of an old one: %v, want ErrEmailTaken", err)
 	}
-	if claimed, err := d.EmailClaimed(ctx, "ñew@example.com", "change_email", 0, now); err != nil || !claimed {
-		t.Errorf("the old email-change link to Ñew@example.com is not found by key: %v, %v", claimed, err)
+	var keyed int
+	if err := d.Read.QueryRow(`SELECT count(*) FROM tokens WHERE email_key = 'ñew@example.com' AND purpose = 'change_email'`).Scan(&keyed); err != nil || keyed != 1 {
+		t.Errorf("the old email-change link to Ñew@example.com is not found by key: %d, %v", keyed, err)
 	}
 	if pending, _ := d.PendingEmail(ctx, ada, "change_email", now); pending != "Ñew@example.com" {
 		t.Errorf("the link keeps the address it was sent to: %q", pending)

@@ -84,24 +84,6 @@ func (q *Queries) PeekToken(ctx context.Context, hash []byte, purpose string, no
 	return t, nil
 }
 
-// EmailClaimed reports whether a live email-change token names this address
-// (any spelling of it: tokens are compared by canonical key): someone has
-// asked to move their account to it and not yet confirmed. An address
-// without a key is claimed by nobody.
-func (q *Queries) EmailClaimed(ctx context.Context, email string, purpose string, exceptUser int64, now time.Time) (bool, error) {
-	key, err := auth.EmailKey(email)
-	if err != nil {
-		return false, nil
-	}
-	var n int
-	err = q.r.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE email_key = ? AND purpose = ? AND user_id != ? AND expires_at > ?`,
-		key, purpose, exceptUser, unix(now)).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("email claimed: %w", err)
-	}
-	return n > 0, nil
-}
-
 // PendingEmail returns the address of a user's live token of this purpose
 // (the newest), or "" when there is none: the email change waiting for its
 // link to be followed.

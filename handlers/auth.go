@@ -16,7 +16,7 @@ func (h *Handlers) home(c echo.Context) error {
 }
 
 type signupForm struct {
-	Name     string `form:"name" label:"name" validate:"required,max=100" trim:"true"`
+	Name     string `form:"name" label:"name" validate:"required,max=100,personname" trim:"true"`
 	Email    string `form:"email" label:"email address" validate:"required,max=254,email" trim:"true"`
 	Password string `form:"password" label:"password" validate:"required,min=8,max=128"`
 }

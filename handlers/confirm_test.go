@@ -350,3 +350,24 @@ func (c *client) signed(name string) {
 	assertStatus(c.t, res, http.StatusSeeOther)
 	assertContains(c.t, c.get("/dashboard"), "Hello, "+name)
 }
+
+// The name typed on a sign-up link's page follows the rules of every name
+// form: control characters and bidirectional overrides are 422, nothing is
+// created, and the link still works.
+func TestSignUpByLinkRefusesBadNames(t *testing.T) {
+	app := newTestApp(t)
+	in := app.smtpInbox()
+	c := app.client()
+	assertStatus(t, c.postForm("/login/email", url.Values{"email": {"nina@example.com"}}), http.StatusSeeOther)
+	token := tokenOf(t, in.link(in.last("nina@example.com", "Your Latchkey sign-in link"), "/login/email/confirm"))
+	for _, name := range []string{"there,\r\n\r\nYour account is locked. Restore it at https://evil.example/", "Nina\u202egnp.exe", "Ni\x00na"} {
+		res := c.postForm("/login/email/confirm", url.Values{"token": {token}, "name": {name}})
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("name %q: status %d, want 422", name, res.StatusCode)
+		}
+		if n := app.userCount(); n != 0 {
+			t.Fatalf("name %q: %d accounts made", name, n)
+		}
+	}
+	assertLocation(t, c.postForm("/login/email/confirm", url.Values{"token": {token}, "name": {"Nina"}}), "/dashboard")
+}

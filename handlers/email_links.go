@@ -102,7 +102,7 @@ type tokenForm struct {
 
 type confirmLoginForm struct {
 	Token string `form:"token" label:"token" validate:"required,max=128"`
-	Name  string `form:"name" label:"name" validate:"max=100" trim:"true"`
+	Name  string `form:"name" label:"name" validate:"max=100,personname" trim:"true"`
 }
 
 // confirmLogin uses the sign-in link: only this POST signs in, and a link

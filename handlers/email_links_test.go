@@ -415,6 +415,8 @@ func TestDuplicateSignupMailsOwner(t *testing.T) {
 	app := newTestApp(t)
 	in := app.smtpInbox()
 	app.client().signup("Ada", "ada@example.com", strongPassword)
+	// Confirmed: only then may mail greet the owner by the name on the account.
+	app.confirmAddress("ada@example.com")
 	in.flush()
 
 	c := app.client()

@@ -38,6 +38,14 @@ func getValidation() *validation {
 			}
 			return f.Tag.Get("form")
 		})
+		// personname is DESIGN.md's "names" row beyond its length: no
+		// control characters and no bidirectional controls. Every form
+		// that takes a name uses it: validate:"required,max=100,personname".
+		if err := v.RegisterValidation("personname", func(fl validator.FieldLevel) bool {
+			return auth.CheckName(fl.Field().String()) == nil
+		}); err != nil {
+			panic(err)
+		}
 		english := en.New()
 		trans, _ := ut.New(english, english).GetTranslator("en")
 		if err := entranslations.RegisterDefaultTranslations(v, trans); err != nil {
@@ -46,7 +54,8 @@ func getValidation() *validation {
 		registerEmail(v, trans)
 		// Friendlier wording than the defaults, written for people.
 		override := map[string]string{
-			"required": "Enter your {0}.",
+			"required":   "Enter your {0}.",
+			"personname": "Your {0} can't contain line breaks, tabs or hidden characters that change how text is shown. Please type it again.",
 		}
 		for tag, text := range override {
 			_ = v.RegisterTranslation(tag, trans, func(ut ut.Translator) error {

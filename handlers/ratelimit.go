@@ -15,14 +15,19 @@ import (
 )
 
 // limits holds the token buckets of DESIGN.md's rate limits: per client IP
-// on every limited route, and per (IP, email) for failed passwords. A bucket
-// allows a burst, then one request per interval.
+// on every limited route, per (IP, email) for failed passwords, and per
+// signed-in user on the settings forms that check a password or send mail.
+// A bucket allows a burst, then one request per interval.
 //
-// There is deliberately no per-account bucket: a flood from one IP would
-// then lock the real owner out from everywhere.
+// There is deliberately no per-account bucket at sign-in: a flood from one
+// IP would then lock the real owner out from everywhere. The per-user
+// bucket is different: only requests already signed in as that user spend
+// it, so a stranger cannot empty it, and it stops one session from testing
+// addresses or passwords from many IPs at once.
 type limits struct {
 	perIPKeys   *keyedLimiter
 	perPairKeys *keyedLimiter
+	perUserKeys *keyedLimiter
 }
 
 // limitSettings are the numbers of one kind of bucket.
@@ -43,13 +48,15 @@ func (s limitSettings) orDefault(d limitSettings) limitSettings {
 
 // newLimits builds the buckets. Settings left zero take DESIGN.md's
 // defaults; the (IP, email) pair takes the per-IP numbers unless it has its
-// own.
+// own, and the per-user bucket always has the per-IP numbers
+// (RATE_LIMIT_BURST, RATE_LIMIT_INTERVAL).
 func newLimits(perIP, perPair limitSettings, now func() time.Time) *limits {
 	perIP = perIP.orDefault(limitSettings{burst: 10, interval: 6 * time.Second})
 	perPair = perPair.orDefault(perIP)
 	return &limits{
 		perIPKeys:   newKeyedLimiter(perIP.burst, perIP.interval, now),
 		perPairKeys: newKeyedLimiter(perPair.burst, perPair.interval, now),
+		perUserKeys: newKeyedLimiter(perIP.burst, perIP.interval, now),
 	}
 }
 
@@ -63,6 +70,22 @@ func (l *limits) perIP(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// perUser refuses a request with 429 once the signed-in user has used their
+// burst, whichever IPs the requests came from. It goes after RequireUser,
+// which it needs to know the user, and before the handler, so a refusal
+// costs no hash and sends no mail.
+func (l *limits) perUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if wait, ok := l.perUserKeys.allow(userKey(currentUser(c).ID)); !ok {
+			return tooManyRequests(wait)
+		}
+		return next(c)
+	}
+}
+
+// userKey is the bucket key of a signed-in user.
+func userKey(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
 
 // passwordAttemptAllowed reports whether this IP may try another password
 // for this email; it spends nothing.

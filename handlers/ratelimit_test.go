@@ -36,6 +36,19 @@ var limitedRoutes = []struct {
 		c.signInElsewhere()
 		return c.postForm("/settings/email/confirm", url.Values{"token": {"junk"}})
 	}},
+	// The other settings POSTs that check a password or send mail.
+	{"POST /settings/email", func(c *client) *response {
+		c.signInElsewhere()
+		return c.postForm("/settings/email", url.Values{"email": {""}})
+	}},
+	{"POST /settings/password", func(c *client) *response {
+		c.signInElsewhere()
+		return c.postForm("/settings/password", url.Values{"password": {""}})
+	}},
+	{"POST /settings/delete", func(c *client) *response {
+		c.signInElsewhere()
+		return c.postForm("/settings/delete", url.Values{})
+	}},
 }
 
 // signInElsewhere signs c in, once, to an account of its own made without a

@@ -8,8 +8,9 @@ import "github.com/labstack/echo/v4"
 // Middleware order, outermost first: request id, request log (sees the
 // final status), panic recovery, security headers, body limit, session
 // load/save, CSRF. Routes marked h.limits.perIP are rate limited per client
-// IP before the handler runs; /login also limits failed passwords per
-// (IP, email) inside the handler.
+// IP before the handler runs, and those marked perUser per signed-in user;
+// /login and the settings forms also limit failed passwords per (IP, email)
+// inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
 	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS),
 		limitBody(h.cfg.BodyLimit), h.loadSession(), h.csrf())
@@ -44,18 +45,21 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	// instead of getting the 404 page, and a wrong method would not be 405.
 	me := h.RequireUser
 	e.GET("/dashboard", h.dashboard, me)
-	e.POST("/verify-email/resend", h.resendVerification, me)
+	e.POST("/verify-email/resend", h.resendVerification, h.limits.perIP, me, h.limits.perUser)
 
 	// Account settings (settings.go). Changes of email, password and the
-	// deletion also need the current password or a recent sign-in.
+	// deletion also need the current password or a recent sign-in. Every
+	// POST here that checks a password or sends mail is limited per IP and
+	// per user (perUser needs the user, so it comes after me).
+	perIP, perUser := h.limits.perIP, h.limits.perUser
 	e.GET("/settings", h.settingsPage, me)
 	e.POST("/settings/name", h.changeName, me)
-	e.POST("/settings/email", h.requestEmailChange, me)
+	e.POST("/settings/email", h.requestEmailChange, perIP, me, perUser)
 	e.GET("/settings/email/confirm", h.confirmEmailChangePage, me)
-	e.POST("/settings/email/confirm", h.confirmEmailChange, h.limits.perIP, me)
-	e.POST("/settings/password", h.changePassword, me)
+	e.POST("/settings/email/confirm", h.confirmEmailChange, perIP, me, perUser)
+	e.POST("/settings/password", h.changePassword, perIP, me, perUser)
 	e.POST("/settings/sessions/revoke", h.revokeSession, me)
-	e.POST("/settings/delete", h.deleteAccount, me)
+	e.POST("/settings/delete", h.deleteAccount, perIP, me, perUser)
 
 	// The worked example of README.md's "Add a page of your own" (notes.go).
 	e.GET("/notes", h.notes, me)

@@ -127,14 +127,16 @@ func (h *Handlers) sudo(c echo.Context, form, password string, keep func(*views.
 		return true, h.renderSettings(c, http.StatusUnprocessableEntity, form,
 			views.Errors{"current_password": "Enter your current password."}, keep)
 	case errors.Is(err, accounts.ErrSignInAgain):
-		h.flash(c, "For your security, please sign in again to make that change. We'll bring you back to your settings.")
+		// The account has no password to type, so the way to prove who
+		// it is is an emailed link.
+		h.flash(c, "For your security, please sign in again with a link sent to your email address to make that change. We'll bring you back to your settings.")
 		return true, redirect(c, loginURL("/settings"))
 	}
 	return true, err
 }
 
 type nameForm struct {
-	Name string `form:"name" label:"name" validate:"required,max=100" trim:"true"`
+	Name string `form:"name" label:"name" validate:"required,max=100,personname" trim:"true"`
 }
 
 func (h *Handlers) changeName(c echo.Context) error {
@@ -159,9 +161,10 @@ type changeEmailForm struct {
 // msgSameEmail refuses a "change" to the address the account already has.
 const msgSameEmail = "That's already your email address."
 
-// requestEmailChange sends a link to the new address. The answer is the
-// same whether or not that address is free, so the page does not tell who
-// has an account.
+// requestEmailChange sends a link to the new address. The answer, and the
+// /settings page after it with the pending address, are the same whether
+// or not that address is free, so the page does not tell who has an
+// account; a taken address is refused only when its link is used.
 func (h *Handlers) requestEmailChange(c echo.Context) error {
 	var f changeEmailForm
 	errs := bind(c, &f)
@@ -218,7 +221,9 @@ func (h *Handlers) confirmEmailChange(c echo.Context) error {
 	case errors.Is(err, accounts.ErrInvalidToken), errors.Is(err, accounts.ErrDisabled):
 		return h.emailChangeLinkFailed(c)
 	case errors.Is(err, accounts.ErrEmailUnavailable):
-		h.flash(c, "That address now belongs to another account, so your email address has not changed.")
+		// Only someone who has this link, sent to that inbox, learns it.
+		h.flash(c, "That address now belongs to another account, so your email address has not changed, and that link can't be used again. "+
+			"To move this account there, delete the other account first, then ask for a new link.")
 		return redirect(c, "/settings")
 	case err != nil:
 		return err

@@ -29,7 +29,7 @@ func (e Email) Render() (Message, error) {
 		return Message{}, fmt.Errorf("render %q: %w", e.Subject, err)
 	}
 	var text strings.Builder
-	fmt.Fprintf(&text, "Hello %s,\n\n", e.Name)
+	text.WriteString(e.hello() + "\n\n")
 	for _, l := range e.Lines {
 		text.WriteString(l + "\n\n")
 	}
@@ -41,6 +41,14 @@ func (e Email) Render() (Message, error) {
 	}
 	text.WriteString("\n— Latchkey\n")
 	return Message{To: e.To, Subject: e.Subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// hello is the greeting line: by name when the message may carry one.
+func (e Email) hello() string {
+	if e.Name == "" {
+		return "Hello,"
+	}
+	return "Hello " + e.Name + ","
 }
 
 // Lasts says how long a link works, in words.
@@ -66,10 +74,12 @@ func LoginLink(to, name, link string, ttl time.Duration) Email {
 		Button: "Sign in", Link: link, Footer: "If you didn't ask to sign in, you can ignore this email: nobody can sign in without this link."}
 }
 
-// VerifyEmail asks a new user to confirm their address.
-func VerifyEmail(to, name, link string, ttl time.Duration) Email {
-	return Email{To: to, Name: name, Subject: "Confirm your email address", Heading: "Confirm your email address",
-		Lines:  []string{"Thanks for signing up. Please confirm that this is your address. The link works for " + Lasts(ttl) + "."},
+// VerifyEmail asks a new user to confirm their address. Until it is
+// confirmed, the address may be a stranger's, so the message carries
+// nothing the person who signed up chose: no name, only our own text.
+func VerifyEmail(to, link string, ttl time.Duration) Email {
+	return Email{To: to, Subject: "Confirm your email address", Heading: "Confirm your email address",
+		Lines:  []string{"Someone signed up for a Latchkey account with this email address. If it was you, please confirm that this is your address. The link works for " + Lasts(ttl) + "."},
 		Button: "Confirm my address", Link: link, Footer: "If you didn't create a Latchkey account, you can ignore this email."}
 }
 
@@ -99,19 +109,13 @@ func Notice(to, name, subject, what string, at time.Time, device, ip, settingsUR
 		Footer: "If this wasn't you, reset your password now and sign out your other sessions from your account settings."}
 }
 
-// ConfirmEmailChange is sent to the new address of an email change.
-func ConfirmEmailChange(to, name, link string, ttl time.Duration) Email {
-	return Email{To: to, Name: name, Subject: "Confirm your new email address", Heading: "Confirm your new email address",
-		Lines:  []string{"You asked to change the email address of your Latchkey account to this one. The change happens when you use the link, which works once and for " + Lasts(ttl) + "."},
+// ConfirmEmailChange is sent to the new address of an email change. Like
+// VerifyEmail, it goes to an address nobody has confirmed yet, so it
+// carries no name or other text the requester chose. It is sent whether or
+// not the address already has an account (the request must not tell), and
+// says nothing about that either.
+func ConfirmEmailChange(to, link string, ttl time.Duration) Email {
+	return Email{To: to, Subject: "Confirm your new email address", Heading: "Confirm your new email address",
+		Lines:  []string{"Someone asked to change the email address of their Latchkey account to this one. If it was you, use the link while signed in to that account: the change happens then. The link works once and for " + Lasts(ttl) + "."},
 		Button: "Confirm the change", Link: link, Footer: "If you didn't ask for this, ignore this email: nothing changes."}
-}
-
-// SignupAddressPending answers a signup with an address that an existing
-// account has asked to move to and not yet confirmed. As with
-// SignupAttempt, only the inbox learns why no account was made.
-func SignupAddressPending(to, name string, ttl time.Duration) Email {
-	return Email{To: to, Name: name, Subject: "Someone tried to sign up with your address", Heading: "This address is waiting for a confirmation",
-		Lines: []string{"Someone just tried to create a Latchkey account with this email address.",
-			"An existing account has asked to change its address to this one, and we've sent a confirmation link here. Until that link is used or expires (at most " + Lasts(ttl) + "), no new account can use this address."},
-		Footer: "If you didn't ask for either, you can ignore both emails: nothing changes unless a link is used."}
 }

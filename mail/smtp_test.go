@@ -70,7 +70,7 @@ func TestMailSMTPDeliversTextAndHTML(t *testing.T) {
 // server that offers only those gets no password and no mail.
 func TestMailSMTPNoPasswordInClearText(t *testing.T) {
 	srv := smtptest.StartAuth(t, "mailer", "s3cret")
-	err := send(t, srv.URL, mail.VerifyEmail("ada@example.com", "Ada", "http://x.test/verify-email?token=t", 24*time.Hour))
+	err := send(t, srv.URL, mail.VerifyEmail("ada@example.com", "http://x.test/verify-email?token=t", 24*time.Hour))
 	if err == nil {
 		t.Fatal("sent a password over an unencrypted connection")
 	}
@@ -107,8 +107,9 @@ func TestMailBodies(t *testing.T) {
 		lasts   string
 	}{
 		{mail.LoginLink("a@example.com", "Ada", link, 15*time.Minute), "Your Latchkey sign-in link", "15 minutes"},
-		{mail.VerifyEmail("a@example.com", "Ada", link, 24*time.Hour), "Confirm your email address", "24 hours"},
+		{mail.VerifyEmail("a@example.com", link, 24*time.Hour), "Confirm your email address", "24 hours"},
 		{mail.ResetPassword("a@example.com", "Ada", link, time.Hour), "Reset your Latchkey password", "1 hour"},
+		{mail.ConfirmEmailChange("a@example.com", link, 24*time.Hour), "Confirm your new email address", "24 hours"},
 		{mail.SignupAttempt("a@example.com", "Ada", "http://latchkey.test/login", "http://latchkey.test/forgot-password"),
 			"Someone tried to sign up with your address", ""},
 	}
@@ -144,5 +145,27 @@ func TestMailSMTPURLs(t *testing.T) {
 		if _, err := mail.NewSMTP(good, from); err != nil {
 			t.Errorf("NewSMTP(%q): %v", good, err)
 		}
+	}
+}
+
+// A message without a name greets without one, in both parts, instead of
+// "Hello ,".
+func TestMailGreetingWithoutName(t *testing.T) {
+	m, err := mail.ConfirmEmailChange("a@example.com", "http://latchkey.test/x?token=abc", time.Hour).Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(m.Text, "Hello,\n\n") {
+		t.Errorf("text part starts %q", m.Text[:min(20, len(m.Text))])
+	}
+	if !strings.Contains(m.HTML, ">Hello,</p>") || strings.Contains(m.HTML, "Hello ,") {
+		t.Error("HTML part does not greet with a plain \"Hello,\"")
+	}
+	m, err = mail.LoginLink("a@example.com", "Ada", "http://latchkey.test/x?token=abc", time.Hour).Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(m.Text, "Hello Ada,\n\n") || !strings.Contains(m.HTML, ">Hello Ada,</p>") {
+		t.Error("a message with a name does not greet by it")
 	}
 }

@@ -563,7 +563,7 @@ func sudoField(s Settings, form string) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else if s.SudoUntil == "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<p class=\"hint\">For your security, we'll ask you to sign in again first.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<p class=\"hint\">You have no password to type here, so for your security we'll ask you to sign in again with a link sent to your email address first. <a href=\"/login?next=/settings\">Sign in again</a></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
