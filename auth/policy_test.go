@@ -126,6 +126,8 @@ func TestPolicyUnicode(t *testing.T) {
 		{"no-break spaces are spaces", "correct\u00a0horse\u3000battery staple", 2, ""},
 		{"the name, fullwidth", "ＬＯＶＥＬＡＣＥ１８１５", 2, "name"},
 		{"the email, fullwidth", "ＡＤＡ.ＬＯＶＥＬＡＣＥ＠ＥＸＡＭＰＬＥ.ＣＯＭ", 2, "email address"},
+		{"a repeated accented letter", "éééééééé", 2, "Repeated characters"},
+		{"a repeated ideograph", "日日日日日日日日日日", 2, "Repeated characters"},
 		{"a strong password with accents", "Schöne Grüße aus Köln, Ärztin", 2, ""},
 	} {
 		got := Policy{MinScore: tc.minScore}.Check(tc.password, name, email)
@@ -161,6 +163,7 @@ func TestPolicyWeakPartPastThePrefix(t *testing.T) {
 		{"l33t with both readings of 1", pad + "1|1|1|1|", "*"},
 		{"a keyboard walk", pad + "qwertyuiop", "*"},
 		{"a shifted keyboard walk", pad + "!@#$%^&*()", "*"},
+		{"an uncommon keyboard walk", pad + "poiuytrewq", "*"},
 		{"a keypad walk", pad + "7896541230", "*"},
 		{"a sequence", pad + "0123456789", "*"},
 		{"the name in l33t", pad + "l0v3l@c3", "*"},

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ccojocar/zxcvbn-go/adjacency"
@@ -22,11 +23,11 @@ import (
 // (a third of a millisecond each, 84 of them in "123123…"). estimate gets
 // zxcvbn's judgement at a bounded cost:
 //
-//   - the first fullScoreRunes characters go through zxcvbn with every
-//     matcher, so a password that short is judged exactly as zxcvbn judges
-//     it, or more strictly;
-//   - its matchers that are cheap (repeats, sequences, dates) run over the
-//     whole password;
+//   - the first fullScoreRunes characters go through every zxcvbn matcher
+//     (repeats are found for the whole password, below), so an ASCII
+//     password that short is judged exactly as zxcvbn judges it, or more
+//     strictly (FuzzPolicyCheck checks it);
+//   - its cheap matchers (sequences, dates) run over the whole password;
 //   - dictionary words (zxcvbn's lists and the user's name and email) are
 //     looked up in overlapping windows, placed so that every substring up
 //     to the longest listed word lies inside one of them: the same matches
@@ -38,7 +39,8 @@ import (
 //     window instead of hundreds;
 //   - keyboard walks past the first characters are found as zxcvbn finds
 //     them (same layouts, same runs) but given the entropy of a straight
-//     walk on the smallest layout, a lower bound of what zxcvbn would give.
+//     walk on the smallest layout, a lower bound of what zxcvbn would give;
+//   - repeats (aaa) are found as zxcvbn finds them, with its entropy.
 //
 // All the matches then go to zxcvbn's own scoring over the whole password,
 // which picks the cheapest way to spell it. Each step only adds matches, or
@@ -100,7 +102,7 @@ func notDictionary(m match.Matcher) bool { return !isDictionary(m) }
 
 // cheapMatchers leaves out the matchers estimate runs in its own way.
 func cheapMatchers(m match.Matcher) bool {
-	return isDictionary(m) || m.ID == matching.L33TMatcherName || matching.FilterSpatialMatcher(m)
+	return isDictionary(m) || m.ID == matching.L33TMatcherName || matching.FilterSpatialMatcher(m) || matching.FilterRepeatMatcher(m)
 }
 
 // estimate scores s (the folded form of a password) with inputs as the
@@ -114,44 +116,58 @@ func estimate(s string, inputs []string, trace tracer) scoring.MinEntropyMatch {
 		runes = runes[:maxStrengthRunes]
 		s = string(runes)
 	}
-	// zxcvbn's dictionary matches count in characters, its other
-	// matchers and its scoring in bytes: at is where each character starts.
-	at := make([]int, 0, len(runes)+1)
-	for i := range s {
-		at = append(at, i)
-	}
-	at = append(at, len(s))
-	var all []match.Match
-	// add takes a match over runes[from:], in characters if it is a
-	// dictionary match, else in bytes from its start.
-	add := func(m match.Match, from int) {
-		if m.Pattern == "dictionary" {
-			m.I, m.J = at[from+m.I], at[from+m.J+1]-1
-		} else {
-			m.I, m.J = m.I+at[from], m.J+at[from]
+	// zxcvbn's dictionary matcher counts in characters, its other matchers
+	// and its scoring in bytes, which credits a character outside ASCII
+	// once per byte. Here everything counts in characters: byte positions
+	// are moved to the character they fall in (those matchers only match
+	// ASCII anyway), repeats are found here, and the scoring is given a
+	// stand-in with one byte per character of the same kind (lower, upper,
+	// digit, other), which is all it reads of the password.
+	runeOf := make([]int, len(s)+1)
+	standIn := make([]byte, 0, len(runes))
+	r := -1
+	for b := range len(s) {
+		if utf8.RuneStart(s[b]) {
+			r++
+			standIn = append(standIn, kindOf(runes[r]))
 		}
+		runeOf[b] = r
+	}
+	runeOf[len(s)] = len(runes)
+	var all []match.Match
+	// inBytes adds matches counted in bytes from the start of s.
+	inBytes := func(ms []match.Match) {
+		for _, m := range ms {
+			m.I, m.J = runeOf[m.I], runeOf[min(m.J, len(s))]
+			all = append(all, m)
+		}
+	}
+	// inRunes adds dictionary matches counted in characters from runes[from].
+	inRunes := func(m match.Match, from int) {
+		m.I, m.J = m.I+from, m.J+from
 		all = append(all, m)
 	}
 
 	head := runes[:min(len(runes), fullScoreRunes)]
 	trace("full", len(head))
-	for _, m := range matching.Omnimatch(string(head), inputs) {
-		add(m, 0)
+	for _, m := range matching.Omnimatch(string(head), inputs, matching.FilterRepeatMatcher) {
+		if m.Pattern == "dictionary" {
+			inRunes(m, 0)
+		} else {
+			inBytes([]match.Match{m})
+		}
 	}
 
 	trace("linear", len(runes))
-	for _, m := range matching.Omnimatch(s, nil, cheapMatchers) {
-		add(m, 0)
-	}
-	for _, m := range keyboardWalks(s, at[len(head)]) {
-		add(m, 0)
-	}
+	inBytes(matching.Omnimatch(s, nil, cheapMatchers))
+	inBytes(keyboardWalks(s, len(string(head))))
+	all = append(all, repeats(runes)...)
 
 	for from := 0; ; from += dictStride {
 		window := runes[from:min(len(runes), from+dictWindow)]
 		trace("dictionary", len(window))
 		for _, m := range matching.Omnimatch(string(window), inputs, notDictionary) {
-			add(m, from)
+			inRunes(m, from)
 		}
 		if from+dictWindow >= len(runes) {
 			break
@@ -167,7 +183,7 @@ func estimate(s string, inputs []string, trace tracer) scoring.MinEntropyMatch {
 					continue // a plain match, found above
 				}
 				m.DictionaryName += "_3117"
-				add(m, from)
+				inRunes(m, from)
 			}
 		}
 		if from+l33tWindow >= len(runes) {
@@ -184,7 +200,41 @@ func estimate(s string, inputs []string, trace tracer) scoring.MinEntropyMatch {
 			strings.Compare(a.Token, b.Token))
 	})
 	all = slices.Compact(all)
-	return scoring.MinimumEntropyMatchSequence(s, all)
+	return scoring.MinimumEntropyMatchSequence(string(standIn), all)
+}
+
+// kindOf is a character of the same kind as r for zxcvbn's brute-force
+// count, tested in its order.
+func kindOf(r rune) byte {
+	switch {
+	case unicode.IsLower(r):
+		return 'a'
+	case unicode.IsDigit(r):
+		return '0'
+	case unicode.IsUpper(r):
+		return 'A'
+	}
+	return '!'
+}
+
+// repeats are the runs of three or more of one character, as zxcvbn's
+// repeat matcher finds them and with its entropy, counted in characters
+// (zxcvbn's mixes bytes and characters, and misplaces runs outside ASCII).
+func repeats(runes []rune) []match.Match {
+	var out []match.Match
+	for i := 0; i < len(runes); {
+		j := i + 1
+		for j < len(runes) && runes[j] == runes[i] {
+			j++
+		}
+		if j-i > 2 {
+			m := match.Match{Pattern: "repeat", I: i, J: j - 1, Token: string(runes[i:j]), DictionaryName: string(runes[i])}
+			m.Entropy = entropy.RepeatEntropy(m)
+			out = append(out, m)
+		}
+		i = j
+	}
+	return out
 }
 
 // keyboardLayouts are zxcvbn's, in the order its spatial matcher tries them.
