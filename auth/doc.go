@@ -2,7 +2,8 @@
 // a database: password hashing with a bounded number of hashes in flight, the
 // password policy, one-time tokens, and the sanitizer for "next" redirects.
 //
-// It imports only the standard library and the hashing and strength libraries;
-// it must never import db, echo or handlers, so every rule here is testable
-// with plain values.
+// It imports only the standard library, the hashing and strength libraries
+// and golang.org/x/text (PRECIS, width and case folding); it must never
+// import db, echo or handlers, so every rule here is testable with plain
+// values.
 package auth
