@@ -84,9 +84,15 @@ func (s *Service) link(path string, params url.Values) string {
 	return s.BaseURL + path + "?" + params.Encode()
 }
 
-// CheckPassword applies the password policy for this name and email.
-func (s *Service) CheckPassword(password, name, email string) error {
-	if reason := s.Policy.Check(password, name, email); reason != "" {
+// CheckPasswordStrength applies the password policy to a new password for
+// this name and email: a *PolicyError says why it is refused. The check
+// waits for a hashing slot, like a hash, so a flood of them queues.
+func (s *Service) CheckPasswordStrength(ctx context.Context, password, name, email string) error {
+	reason, err := s.Hasher.CheckStrength(ctx, s.Policy, password, name, email)
+	if err != nil {
+		return fmt.Errorf("check password strength: %w", err)
+	}
+	if reason != "" {
 		return &PolicyError{Reason: reason}
 	}
 	return nil
@@ -106,7 +112,7 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 	if err := checkName(name); err != nil {
 		return db.User{}, false, fmt.Errorf("register: %w", err)
 	}
-	if err := s.CheckPassword(password, name, email); err != nil {
+	if err := s.CheckPasswordStrength(ctx, password, name, email); err != nil {
 		return db.User{}, false, err
 	}
 	hash, err := s.Hasher.Hash(ctx, password)

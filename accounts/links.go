@@ -355,7 +355,7 @@ func (s *Service) ResetPassword(ctx context.Context, text, password string) (db.
 	if err != nil {
 		return db.User{}, ErrInvalidToken
 	}
-	if err := s.CheckPassword(password, owner.Name, owner.Email); err != nil {
+	if err := s.CheckPasswordStrength(ctx, password, owner.Name, owner.Email); err != nil {
 		return db.User{}, err
 	}
 	// Hash outside the transaction: the single writer must not wait on argon2id.

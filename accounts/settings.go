@@ -211,7 +211,7 @@ func (s *Service) setPassword(ctx context.Context, q *db.Queries, userID int64, 
 // signed-in user. Every other session ends and outstanding sign-in and
 // reset links stop working; the caller renews this session's token.
 func (s *Service) ChangePassword(ctx context.Context, user db.User, sessionID, password string, o Origin) error {
-	if err := s.CheckPassword(password, user.Name, user.Email); err != nil {
+	if err := s.CheckPasswordStrength(ctx, password, user.Name, user.Email); err != nil {
 		return err
 	}
 	// Hash outside the transaction: the single writer must not wait on argon2id.

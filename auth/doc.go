@@ -5,7 +5,7 @@
 // redirects.
 //
 // It imports only the standard library, the hashing and strength libraries
-// and golang.org/x/text and x/net/idna (Unicode and IDNA for email keys);
-// it must never import db, echo or handlers, so every rule here is testable
-// with plain values.
+// and golang.org/x/text and x/net/idna (PRECIS, width and case folding,
+// IDNA for email keys); it must never import db, echo or handlers, so every
+// rule here is testable with plain values.
 package auth

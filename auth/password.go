@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+	"golang.org/x/text/secure/precis"
 )
 
 // Params are the OWASP argon2id parameters from DESIGN.md: m=19 MiB, t=2, p=1.
@@ -61,11 +63,34 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.slots }
 
-// Runs is the number of argon2id hashes computed so far (Hash and Check).
+// Runs is the number of argon2id hashes computed so far (Hash and Check;
+// a Check of a password typed in another form than its prepared one may
+// compute two).
 func (h *Hasher) Runs() int64 { return h.runs.Load() }
 
-// Hash returns the encoded argon2id hash of password.
+// preparePassword is the form of password that is hashed: PRECIS
+// OpaqueString (RFC 8265), which composes it (NFC) and maps every non-ASCII
+// space to an ASCII one, so that "é" typed as one character or as "e" and
+// an accent is one password. ok is false for what PRECIS refuses (control
+// and invisible characters, unassigned code points) and for bytes that are
+// not UTF-8, which PRECIS would otherwise read as U+FFFD, making different
+// inputs one password.
+func preparePassword(password string) (prepared string, ok bool) {
+	if !utf8.ValidString(password) {
+		return "", false
+	}
+	prepared, err := precis.OpaqueString.String(password)
+	return prepared, err == nil
+}
+
+// Hash returns the encoded argon2id hash of password's prepared form. The
+// policy refuses new passwords that cannot be prepared; one that reaches
+// Hash all the same is hashed as it is, so that Check, which compares such
+// input as it is, still matches it.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if prepared, ok := preparePassword(password); ok {
+		password = prepared
+	}
 	if err := h.acquire(ctx); err != nil {
 		return "", err
 	}
@@ -82,22 +107,58 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 var ErrMismatch = errors.New("password does not match")
 
 // Check compares password with an encoded hash. When the hash was made with
-// other parameters than the current ones, rehash is true and the caller should
-// store a new Hash of the password (only after a successful match).
+// other parameters than the current ones, or from the password as it was
+// typed rather than its prepared form (hashes made before preparation),
+// rehash is true and the caller should store a new Hash of the password
+// (only after a successful match).
+//
+// The prepared form is tried first; when it does not match and differs from
+// the input, the input as typed is tried too, in the same slot. Input that
+// cannot be prepared is compared as it is.
 func (h *Hasher) Check(ctx context.Context, password, encoded string) (rehash bool, err error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}
 	defer h.release()
-	h.runs.Add(1)
-	match, params, err := argon2id.CheckHash(password, encoded)
+	prepared, ok := preparePassword(password)
+	if !ok {
+		prepared = password
+	}
+	match, params, err := h.compare(prepared, encoded)
 	if err != nil {
-		return false, fmt.Errorf("check password: %w", err)
+		return false, err
+	}
+	if !match && prepared != password {
+		if match, params, err = h.compare(password, encoded); err != nil {
+			return false, err
+		}
+		rehash = match
 	}
 	if !match {
 		return false, ErrMismatch
 	}
-	return *params != *h.params || params.SaltLength != h.params.SaltLength, nil
+	return rehash || *params != *h.params || params.SaltLength != h.params.SaltLength, nil
+}
+
+func (h *Hasher) compare(password, encoded string) (bool, *argon2id.Params, error) {
+	h.runs.Add(1)
+	match, params, err := argon2id.CheckHash(password, encoded)
+	if err != nil {
+		return false, nil, fmt.Errorf("check password: %w", err)
+	}
+	return match, params, nil
+}
+
+// CheckStrength applies policy to a new password (see Policy.Check) while
+// holding a hashing slot: the check costs milliseconds of CPU, so a flood of
+// them must queue like hashes rather than run side by side with them. The
+// error is only the context's, when it ends before a slot is free.
+func (h *Hasher) CheckStrength(ctx context.Context, policy Policy, password, name, email string) (reason string, err error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return policy.Check(password, name, email), nil
 }
 
 // CheckDummy spends one hash without any account, so that unknown emails and

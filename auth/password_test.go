@@ -200,3 +200,152 @@ func TestHasherUnderLoad(t *testing.T) {
 		t.Fatalf("%d slots still taken", len(h.slots))
 	}
 }
+
+// One password however it is typed: Hash and Check prepare it (PRECIS
+// OpaqueString), so a composed "é" and "e" with a combining accent, or a
+// no-break space and a space, are the same password.
+func TestHasherPreparesPasswords(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHasher(t, cheap(), 2)
+	for _, tc := range []struct{ desc, set, typed string }{
+		{"composed, then decomposed", "caf\u00e9 violet tangerine", "cafe\u0301 violet tangerine"},
+		{"decomposed, then composed", "cafe\u0301 violet tangerine", "caf\u00e9 violet tangerine"},
+		{"no-break space, then space", "violet\u00a0tangerine lighthouse", "violet tangerine lighthouse"},
+		{"ideographic space, then space", "violet\u3000tangerine", "violet tangerine"},
+	} {
+		hash, err := h.Hash(ctx, tc.set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rehash, err := h.Check(ctx, tc.typed, hash); err != nil || rehash {
+			t.Errorf("%s: rehash=%v err=%v, want a match", tc.desc, rehash, err)
+		}
+	}
+	// Different passwords stay different.
+	hash, err := h.Hash(ctx, "caf\u00e9 violet tangerine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wrong := range []string{"cafe violet tangerine", "CAF\u00c9 violet tangerine", "caf\u00e9  violet tangerine"} {
+		if _, err := h.Check(ctx, wrong, hash); !errors.Is(err, ErrMismatch) {
+			t.Errorf("%+q matched the hash of %+q: err=%v", wrong, "caf\u00e9 violet tangerine", err)
+		}
+	}
+}
+
+// Hashes made before passwords were prepared were made from the bytes as
+// typed: they still match, and Check asks for a rehash so that the account
+// moves to the prepared form; the new hash then matches every spelling.
+func TestHasherAcceptsLegacyHashes(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHasher(t, cheap(), 2)
+	const typed = "cafe\u0301 violet tangerine" // not NFC: its prepared form differs
+	legacy, err := argon2id.CreateHash(typed, cheap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := h.Runs()
+	rehash, err := h.Check(ctx, typed, legacy)
+	if err != nil || !rehash {
+		t.Fatalf("legacy hash: rehash=%v err=%v, want a match and a rehash", rehash, err)
+	}
+	if n := h.Runs() - runs; n != 2 {
+		t.Errorf("%d hashes, want 2 (the prepared form, then as typed)", n)
+	}
+	if _, err := h.Check(ctx, "cafe violet tangerine", legacy); !errors.Is(err, ErrMismatch) {
+		t.Errorf("a wrong password against a legacy hash: err=%v", err)
+	}
+	fresh, err := h.Hash(ctx, typed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spelling := range []string{typed, "caf\u00e9 violet tangerine"} {
+		if rehash, err := h.Check(ctx, spelling, fresh); err != nil || rehash {
+			t.Errorf("the new hash and %+q: rehash=%v err=%v", spelling, rehash, err)
+		}
+	}
+	// An ASCII password's prepared form is itself: one hash, no rehash.
+	ascii, err := argon2id.CreateHash("violet tangerine lighthouse", cheap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs = h.Runs()
+	if rehash, err := h.Check(ctx, "violet tangerine lighthouse", ascii); err != nil || rehash {
+		t.Errorf("ASCII legacy hash: rehash=%v err=%v", rehash, err)
+	}
+	if n := h.Runs() - runs; n != 1 {
+		t.Errorf("%d hashes for an ASCII password, want 1", n)
+	}
+}
+
+// What PRECIS refuses (control and invisible characters, bytes that are not
+// UTF-8) is compared as it is: an old password with a tab still signs in,
+// and nothing is an error. Two different invalid byte strings stay two
+// passwords (PRECIS alone would read both as U+FFFD).
+func TestHasherComparesUnpreparableInputAsIs(t *testing.T) {
+	ctx := context.Background()
+	h := newTestHasher(t, cheap(), 2)
+	for _, pw := range []string{"violet\ttangerine", "violet\u200btangerine", "\xff\xfeviolet", "", "\x00"} {
+		legacy, err := argon2id.CreateHash(pw, cheap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rehash, err := h.Check(ctx, pw, legacy); err != nil || rehash {
+			t.Errorf("%+q against its legacy hash: rehash=%v err=%v", pw, rehash, err)
+		}
+		hash, err := h.Hash(ctx, pw)
+		if err != nil {
+			t.Errorf("Hash(%+q): %v", pw, err)
+			continue
+		}
+		if rehash, err := h.Check(ctx, pw, hash); err != nil || rehash {
+			t.Errorf("%+q against its hash: rehash=%v err=%v", pw, rehash, err)
+		}
+	}
+	hash, err := h.Hash(ctx, "\xff\xfeviolet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Check(ctx, "\xfe\xffviolet", hash); !errors.Is(err, ErrMismatch) {
+		t.Errorf("two invalid byte strings are one password: err=%v", err)
+	}
+}
+
+// The policy check runs in a hashing slot: with every slot taken it waits,
+// gives up when its context ends, and runs once a slot is free.
+func TestCheckStrengthTakesAHashingSlot(t *testing.T) {
+	h := newTestHasher(t, cheap(), 1)
+	policy := Policy{MinScore: DefaultMinPasswordScore}
+	reason, err := h.CheckStrength(context.Background(), policy, "password1", "", "")
+	if err != nil || !strings.Contains(reason, "most common") {
+		t.Fatalf("reason %q, err %v", reason, err)
+	}
+	h.slots <- struct{}{} // a hash in flight
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := h.CheckStrength(short, policy, "violet tangerine lighthouse", "", ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("with every slot taken: err=%v, want the deadline", err)
+	}
+	done := make(chan string, 1)
+	go func() {
+		reason, _ := h.CheckStrength(context.Background(), policy, "violet tangerine lighthouse", "", "")
+		done <- reason
+	}()
+	select {
+	case <-done:
+		t.Fatal("the check ran with every slot taken")
+	case <-time.After(100 * time.Millisecond):
+	}
+	<-h.slots
+	select {
+	case reason := <-done:
+		if reason != "" {
+			t.Fatalf("a good passphrase refused: %s", reason)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the check did not run after a slot was freed")
+	}
+	if len(h.slots) != 0 {
+		t.Fatalf("%d slots still taken", len(h.slots))
+	}
+}

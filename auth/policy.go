@@ -2,10 +2,13 @@ package auth
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
-	"github.com/ccojocar/zxcvbn-go"
 	"github.com/ccojocar/zxcvbn-go/match"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
 )
 
 // Password length limits, in characters (runes), not bytes: NIST SP 800-63B
@@ -27,33 +30,86 @@ type Policy struct {
 
 // Check returns "" when password is acceptable for a user with this name and
 // email, or a sentence saying why not, written for the person choosing it.
+//
+// Length is counted on the form that is hashed (preparePassword); strength
+// is judged on that form folded (strengthForm), so that width, case and
+// invisible characters add nothing an attacker would have to guess. Its
+// cost is bounded whatever the input (see estimate); callers that take
+// passwords from the network run it through Hasher.CheckStrength so that a
+// flood of checks queues with the hashes.
 func (p Policy) Check(password, name, email string) string {
-	n := utf8.RuneCountInString(password)
+	return p.check(password, name, email, nil)
+}
+
+func (p Policy) check(password, name, email string, trace tracer) string {
+	// Preparing can shorten a password (NFC composes up to four
+	// characters into one, as in "ᾢ"), never below a quarter: no need to
+	// read further.
+	if utf8.RuneCountInString(password) > 4*MaxPasswordLength {
+		return "Use at most 128 characters."
+	}
+	prepared, ok := preparePassword(password)
+	if !ok {
+		return unusable(password)
+	}
+	n := utf8.RuneCountInString(prepared)
 	switch {
 	case n < MinPasswordLength:
 		return "Use at least 8 characters."
 	case n > MaxPasswordLength:
 		return "Use at most 128 characters."
 	}
-	lower := strings.ToLower(password)
-	inputs := userInputs(name, email)
+	folded := strengthForm(prepared)
+	if utf8.RuneCountInString(folded) < MinPasswordLength {
+		return "Use at least 8 characters you can see: invisible characters don't count."
+	}
+	email = strengthForm(email)
+	inputs := userInputs(strengthForm(name), email)
 	for _, in := range inputs {
-		if len(in) >= 4 && strings.Contains(lower, in) {
+		if len(in) >= 4 && strings.Contains(folded, in) {
 			if strings.Contains(in, "@") || isEmailPart(in, email) {
 				return "Don't use your email address in your password."
 			}
 			return "Don't use your name in your password."
 		}
 	}
-	result := zxcvbn.PasswordStrength(password, inputs)
+	result := estimate(folded, inputs, trace)
 	if result.Score >= p.MinScore {
 		return ""
 	}
 	return explain(result.MatchSequence, email)
 }
 
+// unusable says why preparePassword refused password.
+func unusable(password string) string {
+	if password == "" {
+		return "Use at least 8 characters."
+	}
+	for _, r := range password {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Other_Default_Ignorable_Code_Point) {
+			return "Don't use invisible or control characters, such as tabs or zero-width spaces, in your password."
+		}
+	}
+	return "This password has a character that can't be used in passwords. Use letters, digits, spaces, punctuation or symbols."
+}
+
+// strengthForm is s as strength is judged: without invisible characters
+// (format and control), width-folded (fullwidth "ｐ" is "p") and case-folded,
+// in NFC. It is applied to the name and email too, so "don't use your name"
+// sees through the same disguises.
+func strengthForm(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.In(r, unicode.Cc, unicode.Cf) {
+			return -1
+		}
+		return r
+	}, s)
+	// A Caser keeps state: one per call.
+	return norm.NFC.String(cases.Fold().String(width.Fold.String(s)))
+}
+
 func isEmailPart(in, email string) bool {
-	local, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(email)), "@")
+	local, _, _ := strings.Cut(strings.TrimSpace(email), "@")
 	return in == local
 }
 
