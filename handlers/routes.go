@@ -6,8 +6,9 @@ import "github.com/labstack/echo/v4"
 // one table to read.
 //
 // Middleware order, outermost first: request id, request log (sees the
-// final status), panic recovery, security headers, body limit, session
-// load/save, CSRF. Routes marked h.limits.perIP are rate limited per client
+// final status), panic recovery (which also renders every error page, so
+// a panic in the error handler is caught too), security headers, body
+// limit, session load/save, CSRF. Routes marked h.limits.perIP are rate limited per client
 // IP before the handler runs; /login also limits failed passwords per
 // (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
