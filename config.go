@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
@@ -15,7 +17,10 @@ import (
 // Config is every setting, read from the environment and an optional .env
 // file (the environment wins). .env.example documents each one.
 type Config struct {
-	AppEnv     string `env:"APP_ENV" envDefault:"development"`
+	AppEnv string `env:"APP_ENV" envDefault:"development"`
+	// AppName is the product's name in page titles, the layout and every
+	// email.
+	AppName    string `env:"APP_NAME" envDefault:"Latchkey"`
 	BaseURL    string `env:"BASE_URL" envDefault:"http://localhost:8080"`
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:"localhost:8080"`
 
@@ -77,6 +82,9 @@ func (c Config) validate() error {
 	default:
 		return fmt.Errorf("APP_ENV must be development or production, not %q", c.AppEnv)
 	}
+	if err := validAppName(c.AppName); err != nil {
+		return err
+	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("BASE_URL must be an absolute http(s) URL such as https://example.com, not %q", c.BaseURL)
@@ -104,6 +112,24 @@ func (c Config) validate() error {
 	}
 	if c.TokenTTLLogin <= 0 || c.TokenTTLVerifyEmail <= 0 || c.TokenTTLResetPassword <= 0 {
 		return errors.New("TOKEN_TTL_LOGIN, TOKEN_TTL_VERIFY_EMAIL and TOKEN_TTL_RESET_PASSWORD must be positive")
+	}
+	return nil
+}
+
+// validAppName refuses a name that would break a page title or an email's
+// Subject line: empty, over 100 characters, or holding control characters
+// or bidirectional overrides.
+func validAppName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return errors.New("APP_NAME must not be empty")
+	}
+	if utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
+		return errors.New("APP_NAME must be valid text of at most 100 characters")
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return fmt.Errorf("APP_NAME must not hold control characters or bidirectional overrides (%U)", r)
+		}
 	}
 	return nil
 }

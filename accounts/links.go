@@ -40,13 +40,13 @@ func (s *Service) issue(ctx context.Context, q *db.Queries, user db.User, p auth
 	var e mail.Email
 	switch p {
 	case auth.PurposeLogin:
-		e = mail.LoginLink(to, user.Name, link, ttl)
+		e = s.messages().LoginLink(to, user.Name, link, ttl)
 	case auth.PurposeVerifyEmail:
-		e = mail.VerifyEmail(to, user.Name, link, ttl)
+		e = s.messages().VerifyEmail(to, user.Name, link, ttl)
 	case auth.PurposeResetPassword:
-		e = mail.ResetPassword(to, user.Name, link, ttl)
+		e = s.messages().ResetPassword(to, user.Name, link, ttl)
 	case auth.PurposeChangeEmail:
-		e = mail.ConfirmEmailChange(to, user.Name, link, ttl)
+		e = s.messages().ConfirmEmailChange(to, user.Name, link, ttl)
 	default:
 		return fmt.Errorf("no email for purpose %q", p)
 	}

@@ -43,7 +43,7 @@ func (h *Handlers) signup(c echo.Context) error {
 			if err := h.signIn(c, user, false); err != nil {
 				return err
 			}
-			h.flash(c, "Welcome to Latchkey! We've sent you an email to confirm your address.")
+			h.flash(c, "Welcome to "+h.cfg.AppName+"! We've sent you an email to confirm your address.")
 			return redirect(c, "/dashboard")
 		default:
 			return redirect(c, "/dashboard")

@@ -60,7 +60,7 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 				panic(r)
 			}
 			h.logPanic(c, r)
-			lastResortPage(c)
+			lastResortPage(c, h.cfg.AppName)
 		}
 	}()
 	h.errorPage(err, c)
@@ -70,18 +70,18 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 // layout, no session, no template, nothing that could fail again.
 const lastResortHTML = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="description" content="Something went wrong on our side. Please try again in a moment.">
-<title>Something went wrong</title></head>
+<meta name="description" content="Sorry, something went wrong on our side. Please try again in a moment.">
+<title>Something went wrong · %s</title></head>
 <body><main><h1>Something went wrong</h1><p>Sorry, something went wrong on our side. Please try again in a moment.</p>
 <p>Reference: <code>%s</code></p><p><a href="/">Go to the home page</a></p></main></body></html>
 `
 
-func lastResortPage(c echo.Context) {
+func lastResortPage(c echo.Context, appName string) {
 	res := c.Response()
 	if res.Committed {
 		return // part of an answer is out; nothing more can be said
 	}
-	body := fmt.Sprintf(lastResortHTML, html.EscapeString(res.Header().Get(echo.HeaderXRequestID)))
+	body := fmt.Sprintf(lastResortHTML, html.EscapeString(appName), html.EscapeString(res.Header().Get(echo.HeaderXRequestID)))
 	hd := res.Header()
 	for _, k := range []string{"Content-Encoding", "Etag", "Last-Modified", "Retry-After", "Vary"} {
 		hd.Del(k)
