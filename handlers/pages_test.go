@@ -45,10 +45,14 @@ func everyPage(t *testing.T, opts ...func(*testConfig)) (*testApp, []servedPage)
 		pages = append(pages, servedPage{what: what, res: res})
 	}
 
+	// Both browsers ask for compression, as every browser does: the pages
+	// must come back uncompressed all the same (TestPagesAreNeverCompressed).
 	owner := app.client()
+	owner.header.Set("Accept-Encoding", browserAcceptEncoding)
 	owner.signup("Ada Lovelace", "ada@example.com", strongPassword)
 	note := owner.addNote("Buy milk")
 	stranger := app.client()
+	stranger.header.Set("Accept-Encoding", browserAcceptEncoding)
 	assertStatus(t, stranger.postForm("/login/email", url.Values{"email": {"ada@example.com"}}), http.StatusSeeOther)
 	assertStatus(t, stranger.postForm("/forgot-password", url.Values{"email": {"ada@example.com"}}), http.StatusSeeOther)
 	assertStatus(t, owner.postForm("/settings/email", url.Values{"email": {"ada.new@example.com"}, "current_password": {strongPassword}}),
