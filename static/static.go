@@ -82,7 +82,9 @@ func newAsset(name string, body []byte) (Asset, error) {
 		coding string
 		writer func(io.Writer) (io.WriteCloser, error)
 	}{
-		{"br", func(w io.Writer) (io.WriteCloser, error) { return brotli.NewWriterLevel(w, brotli.BestCompression), nil }},
+		{"br", func(w io.Writer) (io.WriteCloser, error) {
+			return brotli.NewWriterLevel(w, brotli.BestCompression), nil
+		}},
 		{"gzip", func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.BestCompression) }},
 	} {
 		var buf bytes.Buffer
