@@ -120,4 +120,3 @@ func TestSubmitButtonWaitsForTheAnswer(t *testing.T) {
 		t.Fatalf("after pageshow the button is still disabled (%v)", err)
 	}
 }
-
