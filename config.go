@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
@@ -19,6 +21,9 @@ type Config struct {
 	// AppEnv defaults to production so that a bare binary never serves the
 	// development mailbox; make run and make dev set development.
 	AppEnv     string `env:"APP_ENV" envDefault:"production"`
+	// AppName is the product's name in page titles, the layout and every
+	// email.
+	AppName string `env:"APP_NAME" envDefault:"Latchkey"`
 	BaseURL    string `env:"BASE_URL" envDefault:"http://localhost:8080"`
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:"localhost:8080"`
 
@@ -115,6 +120,9 @@ func (c Config) validate() error {
 	default:
 		return fmt.Errorf("APP_ENV must be development or production, not %q", c.AppEnv)
 	}
+	if err := validAppName(c.AppName); err != nil {
+		return err
+	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("BASE_URL must be an absolute http(s) URL such as https://example.com, not %q", c.BaseURL)
@@ -162,4 +170,22 @@ func joinList(items []string) string {
 		return strings.Join(items, "")
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+// validAppName refuses a name that would break a page title or an email's
+// Subject line: empty, over 100 characters, or holding control characters
+// or bidirectional overrides.
+func validAppName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return errors.New("APP_NAME must not be empty")
+	}
+	if utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
+		return errors.New("APP_NAME must be valid text of at most 100 characters")
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return fmt.Errorf("APP_NAME must not hold control characters or bidirectional overrides (%U)", r)
+		}
+	}
+	return nil
 }

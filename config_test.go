@@ -241,10 +241,52 @@ func TestConfigDefaults(t *testing.T) {
 	if c.Production() || c.Secure() {
 		t.Errorf("development on the default BASE_URL: Production %v, Secure %v", c.Production(), c.Secure())
 	}
+	if c.AppName != "Latchkey" {
+		t.Errorf("APP_NAME = %q, want Latchkey", c.AppName)
+	}
 	if len(c.TrustedProxies) != 0 {
 		t.Errorf("TRUSTED_PROXIES = %q, want none (trust no X-Forwarded-For)", c.TrustedProxies)
 	}
 	if key, err := c.SecretKeyBytes(); key != nil || err != nil {
 		t.Errorf("SECRET_KEY unset: %v, %v", key, err)
+	}
+}
+
+// APP_NAME goes into page titles and email Subject lines: a name that could
+// break a header line or reorder the text around it is refused at start.
+func TestAppNameIsPlainText(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"Acme", true},
+		{"Acme, Inc. — accounts", true},
+		{"Ärztekammer", true},
+		{"", false},
+		{"   ", false},
+		{"Acme\r\nBcc: victim@example.com", false},
+		{"Acme\n", false},
+		{"Acme\x00", false},
+		{"Acme\u202egnp.exe", false},
+		{strings.Repeat("a", 101), false},
+		{"\xff", false},
+	} {
+		err := validAppName(tc.name)
+		if tc.ok && err != nil {
+			t.Errorf("APP_NAME=%q refused: %v", tc.name, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "APP_NAME")) {
+			t.Errorf("APP_NAME=%q: %v, want a refusal naming APP_NAME", tc.name, err)
+		}
+	}
+	// loadConfig applies it.
+	cliEnv(t)
+	t.Setenv("APP_NAME", "Acme\r\nBcc: victim@example.com")
+	if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "APP_NAME") {
+		t.Fatalf("loadConfig with a two-line APP_NAME: %v", err)
+	}
+	t.Setenv("APP_NAME", "Acme")
+	if c, err := loadConfig(); err != nil || c.AppName != "Acme" {
+		t.Fatalf("loadConfig with APP_NAME=Acme: %q, %v", c.AppName, err)
 	}
 }

@@ -133,7 +133,7 @@ func newAccounts(cfg Config, d *db.DB, log *slog.Logger) (*accounts.Service, err
 	return &accounts.Service{
 		DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: cfg.PasswordMinScore},
 		TTL:     auth.TokenTTLs{Login: cfg.TokenTTLLogin, VerifyEmail: cfg.TokenTTLVerifyEmail, ResetPassword: cfg.TokenTTLResetPassword},
-		BaseURL: cfg.BaseURL, MailLimit: cfg.MailLimitPerAddress, MailWindow: cfg.MailLimitWindow,
+		BaseURL: cfg.BaseURL, AppName: cfg.AppName, MailLimit: cfg.MailLimitPerAddress, MailWindow: cfg.MailLimitWindow,
 		SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout, UnconfirmedTTL: cfg.UnverifiedAccountTTL,
 		Log: log, Now: time.Now,
 	}, nil
@@ -160,7 +160,7 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 
 	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.Secure())
 	h := handlers.New(handlers.Config{
-		Dev: !cfg.Production(), Secure: cfg.Secure(), HSTS: cfg.Production(), BaseURL: cfg.BaseURL, TrustedProxies: cfg.TrustedProxies,
+		Dev: !cfg.Production(), Secure: cfg.Secure(), HSTS: cfg.Production(), BaseURL: cfg.BaseURL, AppName: cfg.AppName, TrustedProxies: cfg.TrustedProxies,
 		RateBurst: cfg.RateLimitBurst, RateInterval: cfg.RateLimitInterval,
 		PasswordBurst: cfg.PasswordLimitBurst, PasswordInterval: cfg.PasswordLimitInterval,
 		SudoWindow: cfg.SudoWindow, SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout,

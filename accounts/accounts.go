@@ -33,6 +33,9 @@ type Service struct {
 	// BaseURL is the public origin links in emails point to, without a
 	// trailing slash.
 	BaseURL string
+	// AppName is the product's name in every email (APP_NAME); "" is
+	// mail.DefaultAppName.
+	AppName string
 	// MailLimit messages per address per MailWindow; more are dropped silently.
 	MailLimit  int
 	MailWindow time.Duration
@@ -79,6 +82,12 @@ func (s *Service) now() time.Time {
 	}
 	return time.Now()
 }
+
+// messages builds the emails, naming the product.
+func (s *Service) messages() mail.Messages { return mail.Messages{App: s.AppName} }
+
+// appName is the product's name as the emails say it.
+func (s *Service) appName() string { return s.messages().AppName() }
 
 func (s *Service) link(path string, params url.Values) string {
 	return s.BaseURL + path + "?" + params.Encode()
@@ -127,7 +136,7 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 			if err != nil {
 				return err
 			}
-			e := mail.SignupAttempt(existing.Email, greeting(existing, existing.Email), s.BaseURL+"/login", s.BaseURL+"/forgot-password")
+			e := s.messages().SignupAttempt(existing.Email, greeting(existing, existing.Email), s.BaseURL+"/login", s.BaseURL+"/forgot-password")
 			return s.queue(ctx, q, e)
 		}
 		if err != nil {

@@ -41,13 +41,13 @@ func (s *Service) issue(ctx context.Context, q *db.Queries, user db.User, p auth
 	var e mail.Email
 	switch p {
 	case auth.PurposeLogin:
-		e = mail.LoginLink(to, greeting(user, to), link, ttl)
+		e = s.messages().LoginLink(to, greeting(user, to), link, ttl)
 	case auth.PurposeVerifyEmail:
-		e = mail.VerifyEmail(to, link, ttl)
+		e = s.messages().VerifyEmail(to, link, ttl)
 	case auth.PurposeResetPassword:
-		e = mail.ResetPassword(to, greeting(user, to), link, ttl)
+		e = s.messages().ResetPassword(to, greeting(user, to), link, ttl)
 	case auth.PurposeChangeEmail:
-		e = mail.ConfirmEmailChange(to, link, ttl)
+		e = s.messages().ConfirmEmailChange(to, link, ttl)
 	default:
 		return fmt.Errorf("no email for purpose %q", p)
 	}

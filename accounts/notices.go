@@ -43,14 +43,14 @@ func (s *Service) notifyEmail(ctx context.Context, q *db.Queries, edit func(mail
 	if ip == "" {
 		ip = "unknown"
 	}
-	return s.enqueue(ctx, q, edit(mail.Notice(to, name, subject, what, s.now(), o.Device(), ip, s.BaseURL+"/settings")), true)
+	return s.enqueue(ctx, q, edit(s.messages().Notice(to, name, subject, what, s.now(), o.Device(), ip, s.BaseURL+"/settings")), true)
 }
 
 // NotifyLinkSignIn tells the owner that their account was just signed in
 // to with an emailed link.
 func (s *Service) NotifyLinkSignIn(ctx context.Context, user db.User, o Origin) error {
 	err := s.DB.InTx(ctx, func(q *db.Queries) error {
-		return s.notify(ctx, q, user.Email, user.Name, "New sign-in to your Latchkey account",
+		return s.notify(ctx, q, user.Email, user.Name, "New sign-in to your "+s.appName()+" account",
 			"Your account was just signed in to with a link sent to this address.", o)
 	})
 	if err != nil {

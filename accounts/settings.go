@@ -181,7 +181,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, user db.User, token st
 		}
 		newEmail = t.Email
 		return s.notify(ctx, q, u.Email, greeting(u, u.Email), "Your email address was changed",
-			"The email address of your Latchkey account was changed from "+u.Email+" to "+t.Email+
+			"The email address of your "+s.appName()+" account was changed from "+u.Email+" to "+t.Email+
 				". From now on, sign-in links and notices go to the new address, and this one can no longer be used to sign in.", o)
 	})
 	if err != nil {
@@ -219,9 +219,9 @@ func (s *Service) ChangePassword(ctx context.Context, user db.User, sessionID, p
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	what := "The password of your Latchkey account was changed, and every other session was signed out."
+	what := "The password of your " + s.appName() + " account was changed, and every other session was signed out."
 	if !user.HasPassword() {
-		what = "A password was set for your Latchkey account, and every other session was signed out."
+		what = "A password was set for your " + s.appName() + " account, and every other session was signed out."
 	}
 	err = s.DB.InTx(ctx, func(q *db.Queries) error {
 		if err := s.setPassword(ctx, q, user.ID, hash, sessionID); err != nil {
@@ -267,8 +267,8 @@ func (s *Service) DeleteAccount(ctx context.Context, user db.User, o Origin) err
 			e.Footer = "If this wasn't you, someone had access to your account: secure this mailbox, and reply to this email so we can help."
 			return e
 		}
-		if err := s.notifyEmail(ctx, q, noAccount, user.Email, greeting(user, user.Email), "Your Latchkey account was deleted",
-			"Your Latchkey account and everything in it were deleted, and every session was signed out.", o); err != nil {
+		if err := s.notifyEmail(ctx, q, noAccount, user.Email, greeting(user, user.Email), "Your "+s.appName()+" account was deleted",
+			"Your "+s.appName()+" account and everything in it were deleted, and every session was signed out.", o); err != nil {
 			return err
 		}
 		return q.DeleteUser(ctx, user.ID)

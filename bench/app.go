@@ -290,8 +290,13 @@ func (b browser) get(base, path string) (*http.Response, []byte, error) {
 	return do(req)
 }
 
+// plainTransport asks for no compression on its own and never unpacks an
+// answer, like the load generator's: a captured response is the bytes the
+// app sent for exactly the headers the load sends.
+var plainTransport = &http.Transport{DisableCompression: true}
+
 func do(req *http.Request) (*http.Response, []byte, error) {
-	client := &http.Client{Timeout: requestTimeout,
+	client := &http.Client{Transport: plainTransport, Timeout: requestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Do(req)
 	if err != nil {

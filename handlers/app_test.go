@@ -86,7 +86,7 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	hasher := testHasher(t)
 	acc := &accounts.Service{DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: auth.DefaultMinPasswordScore},
 		TTL:     auth.TokenTTLs{Login: 15 * time.Minute, VerifyEmail: 24 * time.Hour, ResetPassword: time.Hour},
-		BaseURL: cfg.handlers.BaseURL, MailLimit: cfg.mailLimit, MailWindow: 15 * time.Minute,
+		BaseURL: cfg.handlers.BaseURL, AppName: cfg.handlers.AppName, MailLimit: cfg.mailLimit, MailWindow: 15 * time.Minute,
 		SessionLifetime: 720 * time.Hour, SessionIdleTimeout: 168 * time.Hour, UnconfirmedTTL: 168 * time.Hour, Log: log, Now: clock.Now}
 	sessions := NewSessions(d.SessionStore(ctx), cfg.handlers.Secure)
 	h := New(cfg.handlers, d, acc, sessions, log, clock.Now)

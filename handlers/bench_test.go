@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"latchkey/static"
 )
 
 // Micro-benchmarks of the hot paths inside a request; `make bench` runs
@@ -66,5 +68,31 @@ func BenchmarkLoadSession(b *testing.B) {
 		if err != nil || u.ID != user.ID {
 			b.Fatal("session did not load", err)
 		}
+	}
+}
+
+// BenchmarkServeStatic is the handler of GET /static/app.….css alone: the
+// Accept-Encoding negotiation and the answer from the bytes compressed at
+// start, for a browser (brotli) and for a client that asks for nothing.
+func BenchmarkServeStatic(b *testing.B) {
+	e := echo.New()
+	path := static.Path("app.css")
+	for _, tc := range []struct{ name, accept string }{{"browser", browserAcceptEncoding}, {"identity", ""}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, path, nil)
+				if tc.accept != "" {
+					req.Header.Set("Accept-Encoding", tc.accept)
+				}
+				rec := httptest.NewRecorder()
+				c := e.NewContext(req, rec)
+				c.SetParamNames("file")
+				c.SetParamValues(strings.TrimPrefix(path, "/static/"))
+				if err := serveStatic(c); err != nil || rec.Code != http.StatusOK {
+					b.Fatal(err, rec.Code)
+				}
+			}
+		})
 	}
 }

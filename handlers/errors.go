@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -49,8 +51,53 @@ var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 var errFormRefused = errors.New("form refused before validation")
 
 // handleError is Echo's error handler: every error becomes a page, and a
-// 500 never shows internals, only the request id that is in the log.
+// 500 never shows internals, only the request id that is in the log. It
+// never panics: should the error page itself panic, the answer is a 500
+// with a last-resort page that cannot fail.
 func (h *Handlers) handleError(err error, c echo.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			h.logPanic(c, r)
+			lastResortPage(c, h.cfg.AppName)
+		}
+	}()
+	h.errorPage(err, c)
+}
+
+// lastResortHTML is the 500 page for when the error page failed: no
+// layout, no session, no template, nothing that could fail again.
+const lastResortHTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="description" content="Sorry, something went wrong on our side. Please try again in a moment.">
+<title>Something went wrong · %s</title></head>
+<body><main><h1>Something went wrong</h1><p>Sorry, something went wrong on our side. Please try again in a moment.</p>
+<p>Reference: <code>%s</code></p><p><a href="/">Go to the home page</a></p></main></body></html>
+`
+
+func lastResortPage(c echo.Context, appName string) {
+	res := c.Response()
+	if res.Committed {
+		return // part of an answer is out; nothing more can be said
+	}
+	body := fmt.Sprintf(lastResortHTML, html.EscapeString(appName), html.EscapeString(res.Header().Get(echo.HeaderXRequestID)))
+	hd := res.Header()
+	for _, k := range []string{"Content-Encoding", "Etag", "Last-Modified", "Retry-After", "Vary"} {
+		hd.Del(k)
+	}
+	hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	hd.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	hd.Set("Cache-Control", "no-store")
+	res.WriteHeader(http.StatusInternalServerError)
+	if c.Request().Method != http.MethodHead {
+		_, _ = io.WriteString(res, body)
+	}
+}
+
+// errorPage renders the page of err.
+func (h *Handlers) errorPage(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}

@@ -26,10 +26,13 @@ import (
 
 // Config is what the HTTP layer needs to know of the settings.
 type Config struct {
-	Dev            bool // development: /dev/mailbox exists
-	Secure         bool // served over https: Secure cookies
-	HSTS           bool // production: Strict-Transport-Security
-	BaseURL        string
+	Dev     bool // development: /dev/mailbox exists
+	Secure  bool // served over https: Secure cookies
+	HSTS    bool // production: Strict-Transport-Security
+	BaseURL string
+	// AppName names the product in titles and the layout (APP_NAME);
+	// "" is Latchkey.
+	AppName        string
 	TrustedProxies []string
 	// RateBurst and RateInterval are the per-IP bucket of the limited
 	// routes; PasswordBurst and PasswordInterval the (IP, email) bucket of
@@ -76,6 +79,9 @@ func New(cfg Config, d *db.DB, acc *accounts.Service, sessions *scs.SessionManag
 	}
 	if cfg.SessionIdleTimeout == 0 {
 		cfg.SessionIdleTimeout = 168 * time.Hour
+	}
+	if cfg.AppName == "" {
+		cfg.AppName = "Latchkey"
 	}
 	h := &Handlers{cfg: cfg, db: d, accounts: acc, sessions: sessions, log: log, now: now}
 	h.limits = newLimits(limitSettings{burst: cfg.RateBurst, interval: cfg.RateInterval},

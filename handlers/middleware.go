@@ -105,21 +105,35 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // recoverPanics turns a panic into a 500 page and logs the stack with the
-// request id.
+// request id. It renders the page of every error itself, so that the error
+// handler runs inside the recovery too: when the error page panics (say,
+// it reads a session that was never loaded), the answer is still a 500.
 func (h *Handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				h.log.ErrorContext(c.Request().Context(), "panic", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				err = fmt.Errorf("panic: %v", r)
-			}
-		}()
-		return next(c)
+	return func(c echo.Context) error {
+		if err := h.recovering(c, next); err != nil {
+			h.handleError(err, c)
+		}
+		return nil
 	}
+}
+
+// recovering runs next and returns its panic as an error.
+func (h *Handlers) recovering(c echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			h.logPanic(c, r)
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return next(c)
+}
+
+func (h *Handlers) logPanic(c echo.Context, r any) {
+	h.log.ErrorContext(c.Request().Context(), "panic", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 }
 
 // errRequestTooLarge is a body over the limit.
@@ -272,9 +286,11 @@ func (h *Handlers) loadSession() echo.MiddlewareFunc {
 				// The error page still reads a session: give it an empty one.
 				ctx, _ = h.sessions.Load(r.Context(), "")
 				c.SetRequest(r.WithContext(ctx))
+				c.Set(ctxSessionLoaded, true)
 				return fmt.Errorf("load session: %w", err)
 			}
 			c.SetRequest(r.WithContext(ctx))
+			c.Set(ctxSessionLoaded, true)
 			res := c.Response()
 			res.Header().Add(echo.HeaderVary, "Cookie")
 			var once sync.Once
@@ -327,6 +343,10 @@ const (
 	ctxSignedIn = "signed_in_user_id"
 	ctxSession  = "user_session"
 	ctxCSRF     = "csrf"
+	// ctxSessionLoaded is set once scs has loaded the session: reading a
+	// session before (a body refused by limitBody) or where none is loaded
+	// (static files, the health check) panics inside scs.
+	ctxSessionLoaded = "session_loaded"
 )
 
 // RequireUser lets a request through only with a live session: one ended

@@ -6,11 +6,12 @@ import "github.com/labstack/echo/v4"
 // one table to read.
 //
 // Middleware order, outermost first: request id, request log (sees the
-// final status), panic recovery, security headers, body limit, session
-// load/save, CSRF. Routes marked h.limits.perIP are rate limited per client
-// IP before the handler runs, and those marked perUser per signed-in user;
-// /login and the settings forms also limit failed passwords per (IP, email)
-// inside the handler.
+// final status), panic recovery (which also renders every error page, so
+// a panic in the error handler is caught too), security headers, body
+// limit, session load/save, CSRF. Routes marked h.limits.perIP are rate
+// limited per client IP before the handler runs, and those marked perUser
+// per signed-in user; /login and the settings forms also limit failed
+// passwords per (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
 	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS),
 		limitBody(h.cfg.BodyLimit), h.loadSession(), h.csrf())

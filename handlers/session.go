@@ -220,11 +220,13 @@ func (h *Handlers) flash(c echo.Context, msg string) {
 }
 
 // page returns what the layout needs. It reads the session only when the
-// browser sent a session cookie, so a signed-out GET does no database work.
+// browser sent a session cookie, so a signed-out GET does no database work,
+// and only where one was loaded: the error page of a static file, of the
+// health check or of a body refused before the session is read has none.
 func (h *Handlers) page(c echo.Context, title string) views.Page {
-	p := views.Page{Title: title, Dev: h.cfg.Dev}
+	p := views.Page{Title: title, AppName: h.cfg.AppName, Dev: h.cfg.Dev}
 	p.CSRF, _ = c.Get(ctxCSRF).(string)
-	if _, err := c.Cookie(h.sessions.Cookie.Name); err == nil {
+	if _, err := c.Cookie(h.sessions.Cookie.Name); err == nil && c.Get(ctxSessionLoaded) == true {
 		ctx := c.Request().Context()
 		p.SignedIn = h.sessions.GetString(ctx, sessionKeyID) != ""
 		if h.sessions.Exists(ctx, sessionKeyFlash) {

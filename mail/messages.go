@@ -8,8 +8,30 @@ import (
 	"time"
 )
 
+// DefaultAppName is the product's name when no APP_NAME is given.
+const DefaultAppName = "Latchkey"
+
+// Messages builds every email the app sends. App is the product's name
+// (APP_NAME, "" is DefaultAppName): each message names it in its subject
+// or text, in the header of the HTML part and in the signature, so a fork
+// rebrands its mail with one setting.
+type Messages struct {
+	App string
+}
+
+func (m Messages) app() string {
+	if m.App == "" {
+		return DefaultAppName
+	}
+	return m.App
+}
+
+// AppName is the product's name the messages use.
+func (m Messages) AppName() string { return m.app() }
+
 // Email is the content of one message before it is rendered to text and HTML.
 type Email struct {
+	App     string // the product's name, set by Messages
 	To      string
 	Name    string
 	Subject string
@@ -24,6 +46,9 @@ const ignoreIfNotYou = "If this wasn't you, you can ignore this email: nothing c
 
 // Render returns the message with its plain-text and HTML parts.
 func (e Email) Render() (Message, error) {
+	if e.App == "" {
+		e.App = DefaultAppName
+	}
 	var html bytes.Buffer
 	if err := emailHTML(e).Render(context.Background(), &html); err != nil {
 		return Message{}, fmt.Errorf("render %q: %w", e.Subject, err)
@@ -39,7 +64,7 @@ func (e Email) Render() (Message, error) {
 	if e.Footer != "" {
 		text.WriteString(e.Footer + "\n")
 	}
-	text.WriteString("\n— Latchkey\n")
+	text.WriteString("\n— " + e.App + "\n")
 	return Message{To: e.To, Subject: e.Subject, Text: text.String(), HTML: html.String()}, nil
 }
 
@@ -68,8 +93,8 @@ func Lasts(d time.Duration) string {
 }
 
 // LoginLink is the magic sign-in link.
-func LoginLink(to, name, link string, ttl time.Duration) Email {
-	return Email{To: to, Name: name, Subject: "Your Latchkey sign-in link", Heading: "Sign in to Latchkey",
+func (m Messages) LoginLink(to, name, link string, ttl time.Duration) Email {
+	return Email{App: m.app(), To: to, Name: name, Subject: "Your " + m.app() + " sign-in link", Heading: "Sign in to " + m.app(),
 		Lines:  []string{"Use the button below to sign in. The link works once and for " + Lasts(ttl) + "."},
 		Button: "Sign in", Link: link, Footer: "If you didn't ask to sign in, you can ignore this email: nobody can sign in without this link."}
 }
@@ -77,15 +102,15 @@ func LoginLink(to, name, link string, ttl time.Duration) Email {
 // VerifyEmail asks a new user to confirm their address. Until it is
 // confirmed, the address may be a stranger's, so the message carries
 // nothing the person who signed up chose: no name, only our own text.
-func VerifyEmail(to, link string, ttl time.Duration) Email {
-	return Email{To: to, Subject: "Confirm your email address", Heading: "Confirm your email address",
-		Lines:  []string{"Someone signed up for a Latchkey account with this email address. If it was you, please confirm that this is your address. The link works for " + Lasts(ttl) + "."},
-		Button: "Confirm my address", Link: link, Footer: "If you didn't create a Latchkey account, you can ignore this email."}
+func (m Messages) VerifyEmail(to, link string, ttl time.Duration) Email {
+	return Email{App: m.app(), To: to, Subject: "Confirm your email address", Heading: "Confirm your email address",
+		Lines:  []string{"Someone used this email address to sign up for " + m.app() + ". If it was you, please confirm that this is your address. The link works for " + Lasts(ttl) + "."},
+		Button: "Confirm my address", Link: link, Footer: "If you didn't sign up for " + m.app() + ", you can ignore this email."}
 }
 
 // ResetPassword carries a password reset link.
-func ResetPassword(to, name, link string, ttl time.Duration) Email {
-	return Email{To: to, Name: name, Subject: "Reset your Latchkey password", Heading: "Reset your password",
+func (m Messages) ResetPassword(to, name, link string, ttl time.Duration) Email {
+	return Email{App: m.app(), To: to, Name: name, Subject: "Reset your " + m.app() + " password", Heading: "Reset your password",
 		Lines:  []string{"Someone (hopefully you) asked to reset the password for this account. The link works once and for " + Lasts(ttl) + "."},
 		Button: "Choose a new password", Link: link, Footer: ignoreIfNotYou}
 }
@@ -93,17 +118,17 @@ func ResetPassword(to, name, link string, ttl time.Duration) Email {
 // SignupAttempt tells the owner of an address that someone tried to sign up
 // with it. The signup page says the same thing either way, so only the
 // owner learns that the address already has an account.
-func SignupAttempt(to, name, loginURL, resetURL string) Email {
-	return Email{To: to, Name: name, Subject: "Someone tried to sign up with your address", Heading: "You already have an account",
-		Lines: []string{"Someone just tried to create a Latchkey account with this email address, which already has one.",
+func (m Messages) SignupAttempt(to, name, loginURL, resetURL string) Email {
+	return Email{App: m.app(), To: to, Name: name, Subject: "Someone tried to sign up with your address", Heading: "You already have an account",
+		Lines: []string{"Someone just tried to sign up for " + m.app() + " with this email address, which already has an account.",
 			"If it was you, sign in instead, or reset your password at " + resetURL + "."},
 		Button: "Sign in", Link: loginURL, Footer: "If it wasn't you, you can ignore this email: your account has not changed."}
 }
 
 // Notice tells the account's owner that something security-relevant
 // happened, when and from where, and what to do if it wasn't them.
-func Notice(to, name, subject, what string, at time.Time, device, ip, settingsURL string) Email {
-	return Email{To: to, Name: name, Subject: subject, Heading: subject,
+func (m Messages) Notice(to, name, subject, what string, at time.Time, device, ip, settingsURL string) Email {
+	return Email{App: m.app(), To: to, Name: name, Subject: subject, Heading: subject,
 		Lines:  []string{what, fmt.Sprintf("When: %s. Device: %s. IP address: %s.", at.UTC().Format("2 Jan 2006 15:04 MST"), device, ip)},
 		Button: "Review your account", Link: settingsURL,
 		Footer: "If this wasn't you, reset your password now and sign out your other sessions from your account settings."}
@@ -114,8 +139,8 @@ func Notice(to, name, subject, what string, at time.Time, device, ip, settingsUR
 // carries no name or other text the requester chose. It is sent whether or
 // not the address already has an account (the request must not tell), and
 // says nothing about that either.
-func ConfirmEmailChange(to, link string, ttl time.Duration) Email {
-	return Email{To: to, Subject: "Confirm your new email address", Heading: "Confirm your new email address",
-		Lines:  []string{"Someone asked to change the email address of their Latchkey account to this one. If it was you, use the link while signed in to that account: the change happens then. The link works once and for " + Lasts(ttl) + "."},
+func (m Messages) ConfirmEmailChange(to, link string, ttl time.Duration) Email {
+	return Email{App: m.app(), To: to, Subject: "Confirm your new email address", Heading: "Confirm your new email address",
+		Lines:  []string{"Someone asked to change the email address of their account at " + m.app() + " to this one. If it was you, use the link while signed in to that account: the change happens then. The link works once and for " + Lasts(ttl) + "."},
 		Button: "Confirm the change", Link: link, Footer: "If you didn't ask for this, ignore this email: nothing changes."}
 }

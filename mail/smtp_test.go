@@ -33,7 +33,7 @@ func send(t *testing.T, url string, e mail.Email) error {
 func TestMailSMTPDeliversTextAndHTML(t *testing.T) {
 	srv := smtptest.Start(t)
 	link := "http://latchkey.test/login/email/confirm?token=" + strings.Repeat("A", 43)
-	if err := send(t, srv.URL, mail.LoginLink("ada@example.com", "Ada", link, 15*time.Minute)); err != nil {
+	if err := send(t, srv.URL, mail.Messages{}.LoginLink("ada@example.com", "Ada", link, 15*time.Minute)); err != nil {
 		t.Fatalf("send: %v", err)
 	}
 	msgs := srv.Messages()
@@ -70,7 +70,7 @@ func TestMailSMTPDeliversTextAndHTML(t *testing.T) {
 // server that offers only those gets no password and no mail.
 func TestMailSMTPNoPasswordInClearText(t *testing.T) {
 	srv := smtptest.StartAuth(t, "mailer", "s3cret")
-	err := send(t, srv.URL, mail.VerifyEmail("ada@example.com", "http://x.test/verify-email?token=t", 24*time.Hour))
+	err := send(t, srv.URL, mail.Messages{}.VerifyEmail("ada@example.com", "http://x.test/verify-email?token=t", 24*time.Hour))
 	if err == nil {
 		t.Fatal("sent a password over an unencrypted connection")
 	}
@@ -83,7 +83,7 @@ func TestMailSMTPNoPasswordInClearText(t *testing.T) {
 // cannot verify it refuses to send rather than fall back to clear text.
 func TestMailSMTPUsesSTARTTLSWhenOffered(t *testing.T) {
 	srv := smtptest.StartTLS(t)
-	err := send(t, srv.URL, mail.LoginLink("ada@example.com", "Ada", "http://x.test/l?token=t", time.Minute))
+	err := send(t, srv.URL, mail.Messages{}.LoginLink("ada@example.com", "Ada", "http://x.test/l?token=t", time.Minute))
 	if err == nil {
 		t.Fatal("sent through a server with an untrusted certificate")
 	}
@@ -106,11 +106,11 @@ func TestMailBodies(t *testing.T) {
 		subject string
 		lasts   string
 	}{
-		{mail.LoginLink("a@example.com", "Ada", link, 15*time.Minute), "Your Latchkey sign-in link", "15 minutes"},
-		{mail.VerifyEmail("a@example.com", link, 24*time.Hour), "Confirm your email address", "24 hours"},
-		{mail.ResetPassword("a@example.com", "Ada", link, time.Hour), "Reset your Latchkey password", "1 hour"},
-		{mail.ConfirmEmailChange("a@example.com", link, 24*time.Hour), "Confirm your new email address", "24 hours"},
-		{mail.SignupAttempt("a@example.com", "Ada", "http://latchkey.test/login", "http://latchkey.test/forgot-password"),
+		{mail.Messages{}.LoginLink("a@example.com", "Ada", link, 15*time.Minute), "Your Latchkey sign-in link", "15 minutes"},
+		{mail.Messages{}.VerifyEmail("a@example.com", link, 24*time.Hour), "Confirm your email address", "24 hours"},
+		{mail.Messages{}.ResetPassword("a@example.com", "Ada", link, time.Hour), "Reset your Latchkey password", "1 hour"},
+		{mail.Messages{}.ConfirmEmailChange("a@example.com", link, 24*time.Hour), "Confirm your new email address", "24 hours"},
+		{mail.Messages{}.SignupAttempt("a@example.com", "Ada", "http://latchkey.test/login", "http://latchkey.test/forgot-password"),
 			"Someone tried to sign up with your address", ""},
 	}
 	for i, tc := range cases {
@@ -151,7 +151,7 @@ func TestMailSMTPURLs(t *testing.T) {
 // A message without a name greets without one, in both parts, instead of
 // "Hello ,".
 func TestMailGreetingWithoutName(t *testing.T) {
-	m, err := mail.ConfirmEmailChange("a@example.com", "http://latchkey.test/x?token=abc", time.Hour).Render()
+	m, err := mail.Messages{}.ConfirmEmailChange("a@example.com", "http://latchkey.test/x?token=abc", time.Hour).Render()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestMailGreetingWithoutName(t *testing.T) {
 	if !strings.Contains(m.HTML, ">Hello,</p>") || strings.Contains(m.HTML, "Hello ,") {
 		t.Error("HTML part does not greet with a plain \"Hello,\"")
 	}
-	m, err = mail.LoginLink("a@example.com", "Ada", "http://latchkey.test/x?token=abc", time.Hour).Render()
+	m, err = mail.Messages{}.LoginLink("a@example.com", "Ada", "http://latchkey.test/x?token=abc", time.Hour).Render()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func newWorker(t *testing.T, d *db.DB, url string, clk *clock, logs *syncBuffer)
 func enqueue(t *testing.T, d *db.DB, now time.Time, n int) {
 	t.Helper()
 	for i := range n {
-		m, err := mail.LoginLink(fmt.Sprintf("user%d@example.com", i), "User", "http://latchkey.test/l?token=secret-link-"+fmt.Sprint(i), 15*time.Minute).Render()
+		m, err := mail.Messages{}.LoginLink(fmt.Sprintf("user%d@example.com", i), "User", "http://latchkey.test/l?token=secret-link-"+fmt.Sprint(i), 15*time.Minute).Render()
 		if err != nil {
 			t.Fatal(err)
 		}

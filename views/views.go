@@ -8,13 +8,26 @@ package views
 
 // Page is what every page needs besides its own content.
 type Page struct {
-	Title    string
-	CSRF     string // the token for the hidden _csrf field
-	Flash    string
-	SignedIn bool
-	UserName string
-	Dev      bool // development: shows the link to /dev/mailbox
-	Wide     bool // settings and lists use a wider column
+	Title string
+	// AppName is the product's name (APP_NAME) in the title, the header
+	// and the footer, so a fork rebrands with one setting.
+	AppName string
+	// Description is the page's <meta name="description">: one sentence
+	// of its own for search results, set by each page with Describe.
+	Description string
+	CSRF        string // the token for the hidden _csrf field
+	Flash       string
+	SignedIn    bool
+	UserName    string
+	Dev         bool // development: shows the link to /dev/mailbox
+	Wide        bool // settings and lists use a wider column
+}
+
+// Describe returns p with the page's description: each page says in one
+// sentence of its own what it is for.
+func (p Page) Describe(description string) Page {
+	p.Description = description
+	return p
 }
 
 // Errors maps a form field's name to the message shown next to it.
