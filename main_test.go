@@ -93,12 +93,17 @@ var importRules = map[string][]string{
 	"db":                {"migrations"},
 	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
 	"internal/smtptest": {},
-	"loadtest":          {"db"},
-	"e2e":               {"internal/smtptest"},
+	"loadtest":          {"db", "internal/apptest"},
+	"e2e":               {"internal/apptest", "internal/smtptest"},
 	"mail":              {"db"},
 	"migrations":        {},
 	"static":            {},
 	"views":             {"static"},
+
+	// What tests share (and bench, which runs the binary as they do).
+	"internal/apptest":   {"internal/logtest"},
+	"internal/clocktest": {},
+	"internal/logtest":   {},
 }
 
 // TestPackagesKeepTheDataFlow: no package imports what its rules forbid,
