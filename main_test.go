@@ -89,7 +89,7 @@ var importRules = map[string][]string{
 	"accounts":          {"auth", "db", "device", "mail"},
 	"device":            {},
 	"auth":              {},
-	"bench":             {"auth"},
+	"bench":             {"auth", "internal/apptest"},
 	"db":                {"migrations"},
 	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
 	"internal/smtptest": {},
