@@ -1,11 +1,11 @@
-# Latchkey. `make run` serves the app; `make test` runs every test.
+# Latchkey. `make run` serves the app; `make test` runs every test; `make check` the fast ones.
 SHELL := /bin/bash
 BIN := bin/latchkey
 GO ?= go
 FUZZTIME ?= 3s
 TEMPL := $(GO) tool templ
 
-.PHONY: run build generate test test-e2e e2e-deps fuzz lint dev bench screenshots
+.PHONY: run build generate check test test-e2e e2e-deps fuzz lint dev bench screenshots
 
 ## run: generate if needed, build, migrate and serve on the embedded SQLite default,
 ## in development (mail at /dev/mailbox; a bare binary is production)
@@ -25,11 +25,18 @@ generate:
 		if [ ! -f "$$g" ] || [ "$$t" -nt "$$g" ]; then $(TEMPL) generate >/dev/null && break; fi; \
 	done
 
-## test: everything — unit, handler, fuzz (briefly), browser tests, with the race detector
-test: generate e2e-deps
+## check: the fast inner loop — go vet and go test -short: unit and handler tests and the
+## fuzz seeds; no browser, no real binary (e2e, loadtest skip), no bench, no fuzzing
+check: generate
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
-	$(GO) run ./bench -quick
+	$(GO) test -short ./...
+
+## test: everything — unit, handler, fuzz (briefly), browser tests, with the race detector.
+## The tests that run the real binary (e2e, loadtest) and bench share one build of it.
+test: generate e2e-deps build
+	$(GO) vet ./...
+	LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
+	LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) run ./bench -quick
 	$(MAKE) --no-print-directory fuzz
 
 ## test-e2e: only the browser tests (Chromium + axe-core; see e2e/doc.go)

@@ -20,10 +20,10 @@ import (
 type Config struct {
 	// AppEnv defaults to production so that a bare binary never serves the
 	// development mailbox; make run and make dev set development.
-	AppEnv     string `env:"APP_ENV" envDefault:"production"`
+	AppEnv string `env:"APP_ENV" envDefault:"production"`
 	// AppName is the product's name in page titles, the layout and every
 	// email.
-	AppName string `env:"APP_NAME" envDefault:"Latchkey"`
+	AppName    string `env:"APP_NAME" envDefault:"Latchkey"`
 	BaseURL    string `env:"BASE_URL" envDefault:"http://localhost:8080"`
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:"localhost:8080"`
 

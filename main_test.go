@@ -90,16 +90,21 @@ var importRules = map[string][]string{
 	"accounts":          {"auth", "db", "device", "mail"},
 	"device":            {},
 	"auth":              {},
-	"bench":             {"auth"},
+	"bench":             {"auth", "internal/apptest"},
 	"db":                {"migrations", "auth"}, // auth.EmailKey: users.email_key is unique, so db computes it
 	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
 	"internal/smtptest": {},
-	"loadtest":          {"db"},
-	"e2e":               {"internal/smtptest"},
+	"loadtest":          {"db", "internal/apptest"},
+	"e2e":               {"internal/apptest", "internal/smtptest"},
 	"mail":              {"db"},
 	"migrations":        {},
 	"static":            {},
 	"views":             {"static"},
+
+	// What tests share (and bench, which runs the binary as they do).
+	"internal/apptest":   {"internal/logtest"},
+	"internal/clocktest": {},
+	"internal/logtest":   {},
 }
 
 // TestPackagesKeepTheDataFlow: no package imports what its rules forbid,

@@ -6,144 +6,55 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"latchkey/internal/apptest"
 )
 
-// build compiles the real binary into dir, from the module that holds
-// this program.
-func build(ctx context.Context, dir string, tags string) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("find the module: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	bin := filepath.Join(dir, "latchkey")
-	args := []string{"build", "-o", bin}
-	if tags != "" {
-		args = append(args, "-tags", tags)
-	}
-	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
-	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build: %w", err)
-	}
-	return bin, nil
-}
-
-// app is one running instance of the binary.
+// app is one running instance of the binary (internal/apptest).
 type app struct {
-	cmd     *exec.Cmd
-	base    string // http://127.0.0.1:PORT
-	pprof   string // address of the pprof listener, when built with it
-	logPath string
-	exited  chan error
-	stopped sync.Once
+	*apptest.App
+	base  string // http://127.0.0.1:PORT
+	pprof string // address of the pprof listener, when built with it
 }
 
 // startApp runs bin serve on a free loopback port with the database in dir
-// and the extra settings env, and waits until /healthz answers.
-func startApp(ctx context.Context, bin, dir string, env []string, pprof bool) (*app, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	logPath := filepath.Join(dir, fmt.Sprintf("app-%d.log", port))
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("create app log: %w", err)
-	}
-	cmd := exec.Command(bin, "serve")
-	// The working directory holds no .env: only the settings below count.
-	cmd.Dir = dir
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + dir,
-		"APP_ENV=development",
-		"BASE_URL=" + base,
-		"LISTEN_ADDR=127.0.0.1:" + strconv.Itoa(port),
-		"DATABASE_PATH=" + filepath.Join(dir, "latchkey.db"),
-		"LOG_LEVEL=info",
-	}, env...)
-	a := &app{cmd: cmd, base: base, logPath: logPath, exited: make(chan error, 1)}
+// and the extra settings env, logging to dir/app-NAME.log, and waits until
+// /healthz answers.
+func startApp(ctx context.Context, bin, dir, name string, env []string, pprof bool) (*app, error) {
+	settings := append([]string{"LOG_LEVEL=info"}, env...)
+	a := &app{}
 	if pprof {
-		pp, err := freePort()
+		addr, err := apptest.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
-		a.pprof = "127.0.0.1:" + strconv.Itoa(pp)
-		cmd.Env = append(cmd.Env, "PPROF_ADDR="+a.pprof)
+		a.pprof = addr
+		settings = append(settings, "PPROF_ADDR="+addr)
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	go func() { a.exited <- cmd.Wait(); logFile.Close() }()
-	deadline := time.Now().Add(30 * time.Second)
-	// A poll that hangs must not outlive the deadline.
-	health := &http.Client{Timeout: 2 * time.Second}
-	for {
-		res, err := health.Get(base + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return a, nil
-			}
-		}
-		select {
-		case err := <-a.exited:
-			return nil, fmt.Errorf("the app exited before answering: %v\n%s", err, a.logTail(20))
-		case <-ctx.Done():
-			a.stop()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			a.stop()
-			return nil, fmt.Errorf("the app did not answer /healthz within 30 s\n%s", a.logTail(20))
-		}
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	started, err := apptest.Start(ctx, apptest.Options{Binary: bin, Dir: dir, Settings: settings,
+		LogFile: filepath.Join(dir, "app-"+name+".log")})
 	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+		return nil, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	a.App, a.base = started, started.URL
+	return a, nil
 }
 
-// stop asks the app to shut down (SIGTERM) and kills it after 20 s.
+// stop asks the app to shut down (SIGTERM) and kills it if it does not.
 // It may be called more than once.
-func (a *app) stop() {
-	a.stopped.Do(func() {
-		_ = a.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-a.exited:
-		case <-time.After(20 * time.Second):
-			_ = a.cmd.Process.Kill()
-			<-a.exited
-		}
-	})
-}
+func (a *app) stop() { _ = a.Stop() }
 
 // peakRSS is the app's VmHWM: the most resident memory it has held since
 // it started or since resetPeakRSS.
 func (a *app) peakRSS() (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", a.Pid()))
 	if err != nil {
 		return 0, fmt.Errorf("read peak RSS: %w", err)
 	}
@@ -164,23 +75,10 @@ func (a *app) peakRSS() (int64, error) {
 // resetPeakRSS starts a new peak measurement (Linux ≥ 4.0), so each
 // scenario's figure is its own and not the highest of the whole run.
 func (a *app) resetPeakRSS() error {
-	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", a.cmd.Process.Pid), []byte("5"), 0); err != nil {
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", a.Pid()), []byte("5"), 0); err != nil {
 		return fmt.Errorf("reset peak RSS: %w", err)
 	}
 	return nil
-}
-
-// logTail is the last n lines the app logged (to explain a failure).
-func (a *app) logTail(n int) string {
-	b, err := os.ReadFile(a.logPath)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // profile fetches a CPU profile of the app for d into path (bench builds
@@ -196,7 +94,7 @@ func (a *app) memStats(ctx context.Context, path string) error {
 	if err := fetchTo(ctx, "http://"+a.pprof+"/debug/pprof/heap?debug=1", path); err != nil {
 		return err
 	}
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.Pid()))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return err

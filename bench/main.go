@@ -16,8 +16,9 @@
 // errors" is checked, so the harness itself is tested by `make test`.
 //
 // It talks to the app over HTTP only. It may import auth (the password
-// parameters of the raw-rate baseline) and, alone with handlers, Echo: the
-// baseline server is bare Echo.
+// parameters of the raw-rate baseline), internal/apptest (which builds,
+// starts and stops the binary, as for the tests) and, alone with handlers,
+// Echo: the baseline server is bare Echo.
 package main
 
 import (
@@ -34,6 +35,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"latchkey/internal/apptest"
 )
 
 type options struct {
@@ -123,15 +126,18 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	tags := ""
+	var tags []string
 	if o.profileDir != "" {
-		tags = "pprof"
+		tags = []string{"pprof"}
 		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 			return nil, err
 		}
 	}
-	fmt.Fprintln(os.Stderr, "bench: building the binary")
-	bin, err := build(ctx, dir, tags)
+	if os.Getenv(apptest.BinaryEnv) == "" || len(tags) > 0 {
+		fmt.Fprintln(os.Stderr, "bench: building the binary")
+	}
+	bin, err := apptest.Binary(ctx, tags...)
+	defer apptest.RemoveBinaries()
 	if err != nil {
 		return nil, err
 	}
@@ -144,14 +150,14 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 	// First instance: rate limits raised out of the way, so that what is
 	// measured is the work of a request and not the limiter.
 	raised := []string{"RATE_LIMIT_BURST=1000000000", "RATE_LIMIT_INTERVAL=1ns"}
-	a, err := startApp(ctx, bin, dir, append(raised, o.appEnv...), o.profileDir != "")
+	a, err := startApp(ctx, bin, dir, "limits-raised", append(raised, o.appEnv...), o.profileDir != "")
 	if err != nil {
 		return nil, err
 	}
 	defer a.stop()
 	s, err := seed(a.base)
 	if err != nil {
-		return nil, fmt.Errorf("seed: %w\n%s", err, a.logTail(20))
+		return nil, fmt.Errorf("seed: %w\n%s", err, a.LogTail(20))
 	}
 	b := &bench{o: o, app: a, baseline: base, seed: s}
 
@@ -182,7 +188,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 		}
 		r, err := sc.run(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w\n%s", sc.name, err, a.logTail(20))
+			return nil, fmt.Errorf("%s: %w\n%s", sc.name, err, a.LogTail(20))
 		}
 		rows = append(rows, r)
 		fmt.Fprintf(os.Stderr, "bench: %s done\n", sc.name)
@@ -198,7 +204,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 
 	// Second instance on the same database: the default limits, which a
 	// flood from one address runs into at once.
-	a2, err := startApp(ctx, bin, dir, o.appEnv, o.profileDir != "")
+	a2, err := startApp(ctx, bin, dir, "default-limits", o.appEnv, o.profileDir != "")
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +212,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 	b.app = a2
 	r, err := b.limitedFlood(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w\n%s", nameLimitedFlood, err, a2.logTail(20))
+		return nil, fmt.Errorf("%s: %w\n%s", nameLimitedFlood, err, a2.LogTail(20))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"latchkey/internal/apptest"
 )
 
 // installHint is how to get the browser the tests drive.
@@ -48,6 +50,7 @@ var (
 // own tabs in a fresh browser context (its own cookies).
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	apptest.SkipShort(t)
 	path, err := chromiumPath()
 	if err != nil {
 		if inCI() {

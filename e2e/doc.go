@@ -9,6 +9,7 @@
 // `npm ci` in this directory). `make screenshots` writes the pictures the
 // README shows to docs/screenshots/.
 //
-// Its tests import internal/smtptest and nothing else of Latchkey: they talk
-// to the binary over HTTP, as a browser does.
+// Its tests import internal/apptest (which builds, starts and stops the
+// binary) and internal/smtptest, and nothing else of Latchkey: they talk to
+// the binary over HTTP, as a browser does. `go test -short` skips them.
 package e2e

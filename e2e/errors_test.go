@@ -64,11 +64,7 @@ func TestErrorPages(t *testing.T) {
 // requests show the 429 page.
 func TestTooManyRequests(t *testing.T) {
 	browser(t) // skip or fail before starting a server when there is no browser
-	s, err := startServer("RATE_LIMIT_BURST=2", "RATE_LIMIT_INTERVAL=30s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.stop)
+	s := ownServer(t, "RATE_LIMIT_BURST=2", "RATE_LIMIT_INTERVAL=30s")
 	b := newTab(t, s, true)
 	for range 2 {
 		b.open("/forgot-password")

@@ -1,80 +1,41 @@
 package e2e
 
 import (
-	"bytes"
-	"errors"
+	"context"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net"
-	"net/http"
-	"net/mail"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"latchkey/internal/apptest"
+	"latchkey/internal/smtptest"
 )
 
-// binary is the latchkey binary that TestMain builds from the module root,
-// so the tests exercise exactly what `make build` ships.
-var binary string
-
 func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "latchkey-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "latchkey")
-	build := exec.Command("go", "build", "-o", binary, "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: build latchkey:", err)
-		return 1
-	}
 	code := m.Run()
 	shutdownShared()
+	apptest.RemoveBinaries()
 	if summary := auditSummary(); summary != "" {
 		fmt.Println(summary)
 	}
-	return code
+	os.Exit(code)
 }
 
-// server is one running latchkey process with its own database and its own
-// SMTP inbox.
+// server is one running latchkey binary (internal/apptest) with its own
+// database and its own SMTP inbox.
 type server struct {
-	URL   string
-	inbox *inbox
-	cmd   *exec.Cmd
-	logs  *syncBuffer
-	done  chan struct{}
+	*apptest.App
+	inbox inbox
 }
 
-// serverEnv is the environment of every test server; extra settings of a
-// test come after it and win.
-func serverEnv(dbPath, addr, smtpAddr string) []string {
+// serverSettings are the settings of every test server; extra settings of
+// a test come after them and win.
+func serverSettings(smtpURL string) []string {
 	return []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + os.Getenv("HOME"),
-		"APP_ENV=development",
-		"DATABASE_PATH=" + dbPath,
-		"LISTEN_ADDR=" + addr,
-		"BASE_URL=http://" + addr,
-		"SMTP_URL=smtp://" + smtpAddr,
+		"SMTP_URL=" + smtpURL,
 		"MAIL_FROM=Latchkey <no-reply@latchkey.test>",
 		// The journeys sign in and out many times from one IP; the 429
 		// test starts its own server with the default burst lowered.
@@ -85,73 +46,42 @@ func serverEnv(dbPath, addr, smtpAddr string) []string {
 }
 
 // startServer runs the binary until stop is called. extra settings
-// (KEY=value) override the defaults of serverEnv.
+// (KEY=value) override those of serverSettings.
 func startServer(extra ...string) (*server, error) {
-	dir, err := os.MkdirTemp("", "latchkey-e2e-db-")
-	if err != nil {
-		return nil, fmt.Errorf("temp dir: %w", err)
-	}
-	in, err := startInbox()
+	mail, err := smtptest.Listen()
 	if err != nil {
 		return nil, err
 	}
-	addr, err := freeAddr()
+	app, err := apptest.Start(context.Background(), apptest.Options{Settings: append(serverSettings(mail.URL), extra...)})
 	if err != nil {
-		in.close()
+		mail.Close()
 		return nil, err
 	}
-	s := &server{URL: "http://" + addr, inbox: in, logs: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(binary, "serve")
-	s.cmd.Dir = dir // no .env from the repository is read
-	s.cmd.Env = append(serverEnv(filepath.Join(dir, "latchkey.db"), addr, in.addr), extra...)
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		in.close()
-		return nil, fmt.Errorf("start latchkey: %w", err)
-	}
-	go func() {
-		_ = s.cmd.Wait()
-		os.RemoveAll(dir)
-		close(s.done)
-	}()
-	if err := s.waitHealthy(15 * time.Second); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("%w\nserver output:\n%s", err, s.logs.String())
-	}
-	return s, nil
+	return &server{App: app, inbox: inbox{mail}}, nil
 }
 
-func (s *server) waitHealthy(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return errors.New("latchkey exited before it was ready")
-		default:
-		}
-		res, err := http.Get(s.URL + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+// ownServer is a server for one test alone, stopped when it ends.
+func ownServer(t *testing.T, extra ...string) *server {
+	t.Helper()
+	s, err := startServer(extra...)
+	if err != nil {
+		t.Fatalf("start latchkey: %v", err)
 	}
-	return fmt.Errorf("latchkey did not answer /healthz within %s", limit)
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	s.LogOnFailure(t)
+	return s
 }
 
 // stop asks the server to shut down as an operator would (SIGTERM) and
 // waits for it.
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.inbox.close()
+func (s *server) stop() error {
+	err := s.Stop()
+	s.inbox.Close()
+	return err
 }
 
 var (
@@ -161,196 +91,46 @@ var (
 )
 
 // shared is the server most tests use; it starts on first use. Tests keep
-// out of each other's way by using their own email addresses.
+// out of each other's way by using their own email addresses. A test that
+// fails is shown what the server logged while it ran.
 func shared(t *testing.T) *server {
 	t.Helper()
+	apptest.SkipShort(t)
 	sharedOnce.Do(func() { sharedServer, sharedErr = startServer() })
 	if sharedErr != nil {
 		t.Fatalf("start latchkey: %v", sharedErr)
 	}
+	sharedServer.LogOnFailure(t)
 	return sharedServer
 }
 
 func shutdownShared() {
 	if sharedServer != nil {
-		sharedServer.stop()
+		if err := sharedServer.stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: shared server:", err)
+		}
 	}
 	if browserCancel != nil {
 		browserCancel()
 	}
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
+// inbox is what the app delivered over SMTP to internal/smtptest.
+type inbox struct{ *smtptest.Server }
 
-// syncBuffer collects the server's log output for failure messages.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// inbox is a real SMTP server in this process: the app delivers to it over
-// TCP exactly as it would to a mail provider, and tests read what arrived.
-type inbox struct {
-	addr string
-	srv  *smtp.Server
-
-	mu     sync.Mutex
-	cond   *sync.Cond
-	mails  []email
-	taken  map[int]bool
-	closed bool
-}
-
-// email is one delivered message, its text part decoded.
-type email struct {
-	To, Subject, Text string
-}
-
-func startInbox() (*inbox, error) {
-	in := &inbox{taken: map[int]bool{}}
-	in.cond = sync.NewCond(&in.mu)
-	in.srv = smtp.NewServer(in)
-	in.srv.Domain = "mail.latchkey.test"
-	in.srv.ReadTimeout, in.srv.WriteTimeout = 10*time.Second, 10*time.Second
-	in.srv.MaxMessageBytes = 1 << 20
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("smtp listen: %w", err)
-	}
-	in.addr = l.Addr().String()
-	go func() { _ = in.srv.Serve(l) }()
-	return in, nil
-}
-
-func (in *inbox) close() {
-	in.mu.Lock()
-	in.closed = true
-	in.cond.Broadcast()
-	in.mu.Unlock()
-	_ = in.srv.Close()
-}
-
-// NewSession implements smtp.Backend.
-func (in *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{in: in}, nil }
-
-type smtpSession struct {
-	in *inbox
-	to []string
-}
-
-func (s *smtpSession) Reset()        { s.to = nil }
-func (s *smtpSession) Logout() error { return nil }
-func (s *smtpSession) Mail(string, *smtp.MailOptions) error {
-	return nil
-}
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *smtpSession) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return fmt.Errorf("read message: %w", err)
-	}
-	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	if err != nil {
-		return fmt.Errorf("decode subject: %w", err)
-	}
-	text, err := plainText(m.Header, m.Body)
-	if err != nil {
-		return err
-	}
-	s.in.mu.Lock()
-	defer s.in.mu.Unlock()
-	for _, to := range s.to {
-		s.in.mails = append(s.in.mails, email{To: strings.ToLower(to), Subject: subject, Text: text})
-	}
-	s.in.cond.Broadcast()
-	return nil
-}
-
-// plainText returns the text/plain part of a message, decoded.
-func plainText(h interface{ Get(string) string }, body io.Reader) (string, error) {
-	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil {
-		return "", fmt.Errorf("content type: %w", err)
-	}
-	if strings.HasPrefix(mediaType, "multipart/") {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			p, err := mr.NextRawPart()
-			if err != nil {
-				return "", fmt.Errorf("no text/plain part: %w", err)
-			}
-			if text, err := plainText(p.Header, p); err == nil && text != "" {
-				return text, nil
-			}
-		}
-	}
-	if mediaType != "text/plain" {
-		return "", nil
-	}
-	if strings.EqualFold(h.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		body = quotedprintable.NewReader(body)
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		return "", fmt.Errorf("read text part: %w", err)
-	}
-	return string(b), nil
-}
+// email is one delivered message.
+type email struct{ smtptest.Message }
 
 // next waits for the next message to `to` whose subject contains subject
 // and that no earlier call returned.
-func (in *inbox) next(t *testing.T, to, subject string) email {
+func (in inbox) next(t *testing.T, to, subject string) email {
 	t.Helper()
-	to = strings.ToLower(to)
-	deadline := time.Now().Add(10 * time.Second)
-	timer := time.AfterFunc(10*time.Second, func() { in.mu.Lock(); in.cond.Broadcast(); in.mu.Unlock() })
-	defer timer.Stop()
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	for {
-		for i, m := range in.mails {
-			if !in.taken[i] && m.To == to && strings.Contains(m.Subject, subject) {
-				in.taken[i] = true
-				return m
-			}
-		}
-		if in.closed || time.Now().After(deadline) {
-			var got []string
-			for _, m := range in.mails {
-				got = append(got, m.To+": "+m.Subject)
-			}
-			t.Fatalf("no email %q to %s within 10s; delivered: %q", subject, to, got)
-		}
-		in.cond.Wait()
-	}
+	return email{in.Next(t, to, subject, 10*time.Second)}
 }
 
 var linkPattern = regexp.MustCompile(`https?://[^\s"<>]+`)
 
-// link is the link in the message that goes to path.
+// link is the link in the message's text that goes to path.
 func (m email) link(t *testing.T, base, path string) string {
 	t.Helper()
 	for _, l := range linkPattern.FindAllString(m.Text, -1) {
@@ -358,6 +138,6 @@ func (m email) link(t *testing.T, base, path string) string {
 			return l
 		}
 	}
-	t.Fatalf("email %q to %s has no link to %s:\n%s", m.Subject, m.To, path, m.Text)
+	t.Fatalf("email %q to %s has no link to %s:\n%s", m.Subject, strings.Join(m.To, ", "), path, m.Text)
 	return ""
 }

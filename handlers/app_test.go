@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -22,6 +21,8 @@ import (
 	"latchkey/accounts"
 	"latchkey/auth"
 	"latchkey/db"
+	"latchkey/internal/clocktest"
+	"latchkey/internal/logtest"
 )
 
 // testApp is the real application — real SQLite file in t.TempDir(), real
@@ -32,8 +33,8 @@ type testApp struct {
 	db    *db.DB
 	acc   *accounts.Service
 	h     *Handlers
-	logs  *logBuffer
-	clock *testClock
+	logs  *logtest.Buffer
+	clock *clocktest.Clock
 }
 
 type testConfig struct {
@@ -80,9 +81,9 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	if err := d.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clock := &testClock{now: time.Now()}
+	clock := clocktest.New(time.Now())
 	hasher := testHasher(t)
 	acc := &accounts.Service{DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: auth.DefaultMinPasswordScore},
 		TTL:     auth.TokenTTLs{Login: 15 * time.Minute, VerifyEmail: 24 * time.Hour, ResetPassword: time.Hour},
@@ -118,42 +119,6 @@ func testHasher(t testing.TB) *auth.Hasher {
 		}
 	})
 	return sharedHash
-}
-
-// testClock is a clock tests can move.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// logBuffer collects every log line, safely from many goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // client is one browser: a cookie jar, no redirects followed.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"latchkey/internal/clocktest"
 )
 
 // limitedRoutes are DESIGN.md's rate-limited routes, each with a request
@@ -326,7 +328,7 @@ func TestMailCapDuplicateSignups(t *testing.T) {
 // buckets are dropped once they would be full again, so the map holds at
 // most the keys of the last one to two refill periods.
 func TestKeyedLimiterMemoryBound(t *testing.T) {
-	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
+	clock := clocktest.New(time.Unix(1_700_000_000, 0))
 	const burst, interval = 10, 6 * time.Second
 	refill := burst * interval
 	k := newKeyedLimiter(burst, interval, clock.Now)

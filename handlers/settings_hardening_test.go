@@ -29,10 +29,7 @@ func (a *testApp) confirmAddress(email string) {
 
 // sameClockAs sets a's clock to b's, so two apps render the same times.
 func (a *testApp) sameClockAs(b *testApp) {
-	now := b.clock.Now()
-	a.clock.mu.Lock()
-	a.clock.now = now
-	a.clock.mu.Unlock()
+	a.clock.Set(b.clock.Now())
 }
 
 var (

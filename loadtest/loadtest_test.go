@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"latchkey/db"
+	"latchkey/internal/apptest"
 )
 
 const (
@@ -37,10 +36,11 @@ const (
 // middle; the server restarted on the same file must start clean and have
 // lost nothing it acknowledged.
 func TestLoadAndKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("load test against the real binary: skipped with -short")
+	apptest.SkipShort(t)
+	bin, err := apptest.Binary(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	bin := buildBinary(t)
 	dbPath := filepath.Join(t.TempDir(), "load.db")
 
 	// Run 1: load.
@@ -97,14 +97,14 @@ func TestLoadAndKill(t *testing.T) {
 	if len(acked2) < signups/3 || len(acked2) == signups {
 		t.Fatalf("run 2: %d acknowledged signups; the kill did not land mid-run", len(acked2))
 	}
-	if srv.cmd.ProcessState == nil || srv.cmd.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("run 2: the server was not killed by SIGKILL: %v", srv.cmd.ProcessState)
+	if state := srv.Wait(); state == nil || state.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("run 2: the server was not killed by SIGKILL: %v", state)
 	}
 
 	// Restart on the same file: migrations apply cleanly, the server is
 	// healthy, and nothing acknowledged is lost.
 	migrate := exec.Command(bin, "migrate")
-	migrate.Env, migrate.Dir = serverEnv(dbPath, "127.0.0.1:0"), t.TempDir()
+	migrate.Env, migrate.Dir = apptest.Env(dbPath, "127.0.0.1:0", settings...), t.TempDir()
 	if out, err := migrate.CombinedOutput(); err != nil {
 		t.Fatalf("migrate after SIGKILL: %v\n%s", err, out)
 	}
@@ -131,7 +131,7 @@ func TestLoadAndKill(t *testing.T) {
 	signInAll(t, srv, keys(acked2))
 	checkIntegrity(t, dbPath)
 	srv.stop(t)
-	if logs := srv.logs(); strings.Contains(logs, "level=ERROR") {
+	if logs := srv.Logs(); strings.Contains(logs, "level=ERROR") {
 		t.Fatalf("the restarted server logged errors:\n%s", logs)
 	}
 	t.Logf("run 2: after restart all %d acknowledged signups are rows and sign in; %d more were committed but not acknowledged", len(acked2), inFlight)
@@ -210,13 +210,13 @@ func newBrowser(srv *server, st *stats) (*browser, error) {
 }
 
 func (b *browser) get(path string) (int, string, error) {
-	res, err := b.http.Get(b.srv.url + path)
+	res, err := b.http.Get(b.srv.URL + path)
 	return b.finish(res, err)
 }
 
 func (b *browser) post(path string, form url.Values) (int, string, error) {
 	form.Set("_csrf", b.csrf)
-	res, err := b.http.PostForm(b.srv.url+path, form)
+	res, err := b.http.PostForm(b.srv.URL+path, form)
 	return b.finish(res, err)
 }
 
@@ -272,7 +272,7 @@ func runSignups(t *testing.T, srv *server, st *stats, prefix string, n, killAfte
 				mu.Lock()
 				acked[email] = true
 				if len(acked) == killAfter {
-					srv.kill()
+					srv.Kill()
 				}
 				mu.Unlock()
 			}
@@ -280,7 +280,7 @@ func runSignups(t *testing.T, srv *server, st *stats, prefix string, n, killAfte
 	}
 	wg.Wait()
 	if killAfter > 0 {
-		srv.wait()
+		srv.Wait()
 	}
 	return acked
 }
@@ -443,110 +443,32 @@ func checkIntegrity(t *testing.T, path string) {
 	}
 }
 
-// buildBinary builds latchkey from the module root into a temp dir.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("no go tool to build the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "latchkey")
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
+func TestMain(m *testing.M) { apptest.Main(m) }
 
-// server is one running latchkey process.
+// server is one running latchkey binary, with a connection pool sized for
+// the workers.
 type server struct {
-	cmd       *exec.Cmd
-	url       string
-	logFile   string
+	*apptest.App
 	transport *http.Transport
-	done      chan struct{}
 }
 
-// serverEnv is the whole environment of the binary: nothing inherited
-// but PATH and HOME, limits raised so the load is not refused.
-func serverEnv(dbPath, addr string) []string {
-	return []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"APP_ENV=development", "BASE_URL=http://" + addr, "LISTEN_ADDR=" + addr, "DATABASE_PATH=" + dbPath,
-		"RATE_LIMIT_BURST=1000000", "RATE_LIMIT_INTERVAL=1ms", "MAIL_LIMIT_PER_ADDRESS=1000", "LOG_LEVEL=warn",
-	}
-}
+// settings raise the limits so that the load is not refused.
+var settings = []string{"RATE_LIMIT_BURST=1000000", "RATE_LIMIT_INTERVAL=1ms", "MAIL_LIMIT_PER_ADDRESS=1000", "LOG_LEVEL=warn"}
 
+// startServer serves the database at dbPath until stop, a kill or the end
+// of the test.
 func startServer(t *testing.T, bin, dbPath string) *server {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	logFile := filepath.Join(t.TempDir(), "server.log")
-	f, err := os.Create(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = serverEnv(dbPath, addr), t.TempDir(), f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, url: "http://" + addr, logFile: logFile, done: make(chan struct{}),
-		transport: &http.Transport{MaxIdleConns: 2 * workers, MaxIdleConnsPerHost: 2 * workers}}
-	go func() { _ = cmd.Wait(); f.Close(); close(s.done) }()
-	t.Cleanup(func() { s.kill(); s.wait() })
-
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Get(s.url + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		select {
-		case <-s.done:
-			t.Fatalf("the server exited at start:\n%s", s.logs())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no healthy server after 20s:\n%s", s.logs())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	app := apptest.Run(t, apptest.Options{Binary: bin, Database: dbPath, Settings: settings})
+	return &server{App: app, transport: &http.Transport{MaxIdleConns: 2 * workers, MaxIdleConnsPerHost: 2 * workers}}
 }
-
-func (s *server) kill() {
-	if s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	}
-}
-
-func (s *server) wait() { <-s.done }
 
 // stop shuts the server down as an operator would (SIGTERM) and expects a
 // clean exit.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
 	s.transport.CloseIdleConnections()
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not stop within 30s of SIGTERM")
+	if err := s.Stop(); err != nil {
+		t.Fatalf("%v:\n%s", err, s.Logs())
 	}
-	if !s.cmd.ProcessState.Success() {
-		t.Fatalf("the server exited with %v:\n%s", s.cmd.ProcessState, s.logs())
-	}
-}
-
-func (s *server) logs() string {
-	b, _ := os.ReadFile(s.logFile)
-	return string(b)
 }

@@ -1,45 +1,20 @@
 package mail_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"latchkey/db"
+	"latchkey/internal/clocktest"
+	"latchkey/internal/logtest"
 	"latchkey/internal/smtptest"
 	"latchkey/mail"
 )
-
-// clock is a time tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
 
 func openDB(t *testing.T, path string) *db.DB {
 	t.Helper()
@@ -53,7 +28,7 @@ func openDB(t *testing.T, path string) *db.DB {
 	return d
 }
 
-func newWorker(t *testing.T, d *db.DB, url string, clk *clock, logs *syncBuffer) *mail.Worker {
+func newWorker(t *testing.T, d *db.DB, url string, clk *clocktest.Clock, logs *logtest.Buffer) *mail.Worker {
 	t.Helper()
 	s, err := mail.NewSMTP(url, from)
 	if err != nil {
@@ -111,8 +86,8 @@ func TestMailWorkerRetriesThroughOutage(t *testing.T) {
 	srv := smtptest.Start(t)
 	d := openDB(t, filepath.Join(t.TempDir(), "mail.db"))
 	t.Cleanup(func() { d.Close() })
-	clk := &clock{now: time.Now()}
-	logs := &syncBuffer{}
+	clk := clocktest.New(time.Now())
+	logs := &logtest.Buffer{}
 	w := newWorker(t, d, srv.URL, clk, logs)
 
 	enqueue(t, d, clk.Now(), 3)
@@ -167,8 +142,8 @@ func TestMailWorkerDeliversAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	srv := smtptest.Start(t)
 	path := filepath.Join(t.TempDir(), "mail.db")
-	clk := &clock{now: time.Now()}
-	logs := &syncBuffer{}
+	clk := clocktest.New(time.Now())
+	logs := &logtest.Buffer{}
 
 	d := openDB(t, path)
 	enqueue(t, d, clk.Now(), 2)
@@ -210,8 +185,8 @@ func TestMailWorkerRunWakes(t *testing.T) {
 	srv := smtptest.Start(t)
 	d := openDB(t, filepath.Join(t.TempDir(), "mail.db"))
 	t.Cleanup(func() { d.Close() })
-	clk := &clock{now: time.Now()}
-	w := newWorker(t, d, srv.URL, clk, &syncBuffer{})
+	clk := clocktest.New(time.Now())
+	w := newWorker(t, d, srv.URL, clk, &logtest.Buffer{})
 	w.Poll = time.Hour
 
 	waitFor := func(n int) {

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math/big"
 	"mime"
 	"mime/multipart"
@@ -44,21 +45,25 @@ type Message struct {
 	Raw      []byte
 }
 
-// Server is a running SMTP server. Its zero value is not usable; call Start.
+// Server is a running SMTP server. Its zero value is not usable; call Start
+// (or Listen).
 type Server struct {
 	// URL is the SMTP_URL that reaches this server, e.g. smtp://127.0.0.1:2525
 	// (with user:pass@ when it was started by StartAuth).
 	URL  string
 	Addr string
 
-	t          testing.TB
+	t          testing.TB // nil for a server from Listen
 	user, pass string
 	tlsConfig  *tls.Config
 
 	mu    sync.Mutex
 	srv   *smtp.Server
 	msgs  []Message
-	ended bool
+	taken map[int]bool // returned by Next
+	// arrived is closed, and replaced, whenever a message arrives.
+	arrived chan struct{}
+	ended   bool
 }
 
 // Start listens on a random port of 127.0.0.1 and serves until the test
@@ -82,23 +87,46 @@ func StartTLS(t testing.TB) *Server {
 
 func start(t testing.TB, user, pass string, tlsConfig *tls.Config) *Server {
 	t.Helper()
+	s, err := listen(t, user, pass, tlsConfig)
+	if err != nil {
+		t.Fatalf("smtptest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Listen is Start for a server that outlives one test, such as one that a
+// whole package shares: it returns an error instead of failing a test, and
+// serves until Close. Its connection errors go to stderr.
+func Listen() (*Server, error) {
+	return listen(nil, "", "", nil)
+}
+
+func listen(t testing.TB, user, pass string, tlsConfig *tls.Config) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("smtptest: listen: %v", err)
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	s := &Server{Addr: ln.Addr().String(), t: t, user: user, pass: pass, tlsConfig: tlsConfig}
+	s := &Server{Addr: ln.Addr().String(), t: t, user: user, pass: pass, tlsConfig: tlsConfig,
+		taken: map[int]bool{}, arrived: make(chan struct{})}
 	s.URL = "smtp://" + s.Addr
 	if user != "" {
 		s.URL = "smtp://" + user + ":" + pass + "@" + s.Addr
 	}
 	s.serve(ln)
-	t.Cleanup(func() {
-		s.Stop()
-		s.mu.Lock()
+	return s, nil
+}
+
+// Close stops the server for good: Next stops waiting, and a late
+// connection error is no longer logged to a test that has ended.
+func (s *Server) Close() {
+	s.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended {
 		s.ended = true
-		s.mu.Unlock()
-	})
-	return s
+		close(s.arrived)
+	}
 }
 
 func (s *Server) serve(ln net.Listener) {
@@ -156,20 +184,66 @@ func (s *Server) Messages() []Message {
 func (s *Server) To(addr string) []Message {
 	var out []Message
 	for _, m := range s.Messages() {
-		for _, r := range m.To {
-			if strings.EqualFold(r, addr) {
-				out = append(out, m)
-				break
-			}
+		if m.sentTo(addr) {
+			out = append(out, m)
 		}
 	}
 	return out
 }
 
+// Next waits up to timeout for a message to addr whose subject contains
+// subject and that no earlier call to Next returned, as a person waits for
+// an email to arrive. The test fails, listing what did arrive, when none
+// does.
+func (s *Server) Next(t testing.TB, addr, subject string, timeout time.Duration) Message {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		for i, m := range s.msgs {
+			if s.taken[i] || !strings.Contains(m.Subject, subject) || !m.sentTo(addr) {
+				continue
+			}
+			s.taken[i] = true
+			s.mu.Unlock()
+			return m
+		}
+		arrived, ended := s.arrived, s.ended
+		s.mu.Unlock()
+		if !ended {
+			select {
+			case <-arrived:
+				continue
+			case <-deadline.C:
+			}
+		}
+		var got []string
+		for _, m := range s.Messages() {
+			got = append(got, strings.Join(m.To, ",")+": "+m.Subject)
+		}
+		t.Fatalf("smtptest: no email %q to %s within %s; delivered: %q", subject, addr, timeout, got)
+		return Message{}
+	}
+}
+
+func (m Message) sentTo(addr string) bool {
+	for _, r := range m.To {
+		if strings.EqualFold(r, addr) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) receive(m Message) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.msgs = append(s.msgs, m)
-	s.mu.Unlock()
+	if !s.ended {
+		close(s.arrived)
+		s.arrived = make(chan struct{})
+	}
 }
 
 type backend struct{ s *Server }
@@ -333,7 +407,10 @@ type testLogger struct{ s *Server }
 func (l testLogger) Printf(format string, v ...any) {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
-	if !l.s.ended {
+	switch {
+	case l.s.t == nil:
+		log.Printf("smtptest: "+format, v...)
+	case !l.s.ended:
 		l.s.t.Logf("smtptest: "+format, v...)
 	}
 }
