@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"latchkey/accounts"
 	"latchkey/auth"
 	"latchkey/db"
@@ -139,8 +141,11 @@ func newAccounts(cfg Config, d *db.DB, log *slog.Logger) (*accounts.Service, err
 	}, nil
 }
 
-// serve runs the web server and the mail sender until SIGINT or SIGTERM,
-// then lets requests in flight finish.
+// serve runs the web server, the mail sender and the cleanup until SIGINT
+// or SIGTERM, then lets requests in flight finish and waits for the sender
+// and the cleanup to stop: the database closes only after all three (run
+// closes it when serve returns), so a delivery under way is finished and
+// recorded rather than sent again after the restart.
 func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -155,8 +160,6 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 	}
 	worker := mail.NewWorker(d, mailer, log, !cfg.Production())
 	acc.MailQueued = worker.Wake
-	go worker.Run(ctx)
-	go cleanup(ctx, d, acc, cfg, log)
 
 	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.Secure())
 	h := handlers.New(handlers.Config{
@@ -169,26 +172,36 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 	if err != nil {
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() {
+
+	// g's context ends at the signal or when the server fails to start,
+	// and either way every goroutine below returns.
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		worker.Run(ctx)
+		return nil
+	})
+	g.Go(func() error {
+		cleanup(ctx, d, acc, cfg, log)
+		return nil
+	})
+	g.Go(func() error {
 		log.Info("listening", "addr", "http://"+cfg.ListenAddr, "base_url", cfg.BaseURL, "env", cfg.AppEnv, "database", cfg.DatabasePath)
-		errc <- e.Start(cfg.ListenAddr)
-	}()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
+		if err := e.Start(cfg.ListenAddr); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)
 		}
 		return nil
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := e.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		log.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := e.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("shut down: %w", err)
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
 // cleanup deletes expired tokens, stale session records, old delivered mail

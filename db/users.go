@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"latchkey/auth"
@@ -54,10 +53,6 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	u.DisabledAt = fromUnix(disabled)
 	u.CreatedAt = time.Unix(created, 0)
 	return u, nil
-}
-
-func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // CreateUser inserts a user; ErrEmailTaken when the address, under its

@@ -61,9 +61,20 @@ func backoff(attempts int) time.Duration {
 	return min(d, 10*time.Minute)
 }
 
+// recordTimeout bounds writing down the outcome of a delivery once ctx has
+// ended: long enough for a busy writer, short enough not to hold up a
+// shutdown.
+const recordTimeout = 5 * time.Second
+
 // DeliverDue sends every message that is due now and returns how many were sent.
+//
+// Once ctx ends no new delivery starts, but the one under way is finished
+// and its outcome recorded, with contexts that ctx's end does not cancel: a
+// message the SMTP server has taken but that is not marked sent would go out
+// again after a restart.
 func (w *Worker) DeliverDue(ctx context.Context) int {
 	sent := 0
+	finish := context.WithoutCancel(ctx)
 	for ctx.Err() == nil {
 		due, err := w.DB.DueMail(ctx, w.Now(), 20)
 		if err != nil {
@@ -74,18 +85,25 @@ func (w *Worker) DeliverDue(ctx context.Context) int {
 			return sent
 		}
 		for _, m := range due {
-			sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			if ctx.Err() != nil {
+				return sent
+			}
+			sendCtx, cancel := context.WithTimeout(finish, 30*time.Second)
 			err := w.Mailer.Send(sendCtx, Message{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
 			cancel()
+			recordCtx, cancel := context.WithTimeout(finish, recordTimeout)
 			if err != nil {
 				next := w.Now().Add(backoff(m.Attempts + 1))
 				w.Log.WarnContext(ctx, "mail not delivered; will retry", "id", m.ID, "to", m.To, "attempt", m.Attempts+1, "retry_at", next, "err", err)
-				if err := w.DB.MarkMailFailed(ctx, m.ID, err.Error(), next); err != nil {
+				if err := w.DB.MarkMailFailed(recordCtx, m.ID, err.Error(), next); err != nil {
 					w.Log.ErrorContext(ctx, "record failed mail", "err", err)
 				}
+				cancel()
 				continue
 			}
-			if err := w.DB.MarkMailSent(ctx, m.ID, w.Now(), !w.KeepBodies); err != nil {
+			err = w.DB.MarkMailSent(recordCtx, m.ID, w.Now(), !w.KeepBodies)
+			cancel()
+			if err != nil {
 				w.Log.ErrorContext(ctx, "record sent mail", "err", err)
 				return sent
 			}

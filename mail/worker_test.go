@@ -212,3 +212,34 @@ func TestMailWorkerRunWakes(t *testing.T) {
 	w.Wake()
 	waitFor(3)
 }
+
+// mailerFunc is a Mailer made of a function.
+type mailerFunc func(context.Context, mail.Message) error
+
+func (f mailerFunc) Send(ctx context.Context, m mail.Message) error { return f(ctx, m) }
+
+// A shutdown that begins while a message is being sent lets that delivery
+// finish and records it, so a restart does not send it again; the messages
+// after it wait for the restart.
+func TestMailWorkerStoppedMidDeliveryRecordsIt(t *testing.T) {
+	d := openDB(t, filepath.Join(t.TempDir(), "mail.db"))
+	t.Cleanup(func() { d.Close() })
+	clk := clocktest.New(time.Now())
+	enqueue(t, d, clk.Now(), 2)
+	ctx, stop := context.WithCancel(context.Background())
+	var sends []string
+	w := mail.NewWorker(d, mailerFunc(func(sendCtx context.Context, m mail.Message) error {
+		sends = append(sends, m.To)
+		stop() // the signal arrives while this message is on the wire
+		return sendCtx.Err()
+	}), slog.New(slog.NewTextHandler(&logtest.Buffer{}, nil)), false)
+	w.Now = clk.Now
+
+	if sent := w.DeliverDue(ctx); sent != 1 || len(sends) != 1 {
+		t.Fatalf("sent %d (%q), want the one under way when the shutdown began", sent, sends)
+	}
+	p := pendingMail(t, d)
+	if len(p) != 1 || p[0].attempts != 0 {
+		t.Fatalf("pending after the shutdown: %+v, want only the second message, untried", p)
+	}
+}

@@ -64,6 +64,7 @@ type Server struct {
 	// arrived is closed, and replaced, whenever a message arrives.
 	arrived chan struct{}
 	ended   bool
+	hold    chan struct{} // while set, DATA is answered only once it is closed
 }
 
 // Start listens on a random port of 127.0.0.1 and serves until the test
@@ -171,6 +172,32 @@ func (s *Server) Resume() {
 		s.t.Fatalf("smtptest: listen again on %s: %v", s.Addr, err)
 	}
 	s.serve(ln)
+}
+
+// HoldReplies makes the server slow to answer DATA: each message is
+// received (Messages lists it at once) but the reply waits until release is
+// called, as with a relay that has taken a message and not yet said so. A
+// test uses it to stop a sender in the middle of a delivery. release is
+// called when the test ends, if it was not before.
+func (s *Server) HoldReplies() (release func()) {
+	s.t.Helper()
+	hold := make(chan struct{})
+	s.mu.Lock()
+	s.hold = hold
+	s.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.hold == hold {
+				s.hold = nil
+			}
+			s.mu.Unlock()
+			close(hold)
+		})
+	}
+	s.t.Cleanup(release)
+	return release
 }
 
 // Messages returns every message received so far, oldest first.
@@ -301,6 +328,12 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	m.From, m.To, m.AuthUser = ss.from, append([]string(nil), ss.to...), ss.authUser
 	ss.s.receive(m)
+	ss.s.mu.Lock()
+	hold := ss.s.hold
+	ss.s.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	return nil
 }
 
