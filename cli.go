@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"latchkey/accounts"
-	"latchkey/db"
 )
 
 // userUsage is the help of "latchkey user" and of each of its commands.
@@ -94,7 +93,7 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 		if len(args) != 0 {
 			return errors.New("usage: latchkey user list")
 		}
-		users, err := acc.DB.ListUsers(ctx)
+		users, err := acc.ListUsers(ctx)
 		if err != nil {
 			return err
 		}
@@ -131,8 +130,8 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 		if len(args) != 1 {
 			return fmt.Errorf("usage: latchkey user %s EMAIL", sub)
 		}
-		user, err := acc.DB.UserByEmail(ctx, args[0])
-		if errors.Is(err, db.ErrNotFound) {
+		user, err := acc.FindUser(ctx, args[0])
+		if errors.Is(err, accounts.ErrNoAccount) {
 			return fmt.Errorf("no account has the address %s", args[0])
 		}
 		if err != nil {
@@ -144,7 +143,8 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 		case "enable":
 			err = acc.SetDisabled(ctx, user.ID, false)
 		case "delete":
-			err = acc.DB.DeleteUser(ctx, user.ID)
+			// The owner is told, as when they delete it from /settings.
+			err = acc.DeleteAccount(ctx, user, operatorOrigin)
 		}
 		if err != nil {
 			return err
@@ -154,6 +154,10 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 	}
 	return fmt.Errorf("unknown user command %q", sub)
 }
+
+// operatorOrigin is where the notices of operator commands say the change
+// came from.
+var operatorOrigin = accounts.Origin{UserAgent: "latchkey (operator command)", IP: "the server itself"}
 
 func yesNo(b bool) string {
 	if b {

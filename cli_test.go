@@ -61,10 +61,14 @@ func openAccounts(t *testing.T, path string) *accounts.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &accounts.Service{DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: auth.DefaultMinPasswordScore},
+	acc, err := accounts.New(accounts.Config{DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: auth.DefaultMinPasswordScore},
 		TTL:     auth.TokenTTLs{Login: 15 * time.Minute, VerifyEmail: 24 * time.Hour, ResetPassword: time.Hour},
 		BaseURL: "http://localhost:8080", MailLimit: 3, MailWindow: 15 * time.Minute,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc
 }
 
 var signInLink = regexp.MustCompile(`http://localhost:8080/login/email/confirm\?token=[A-Za-z0-9_-]{43}`)
@@ -173,6 +177,20 @@ func TestUserCLI(t *testing.T) {
 	}
 	if out := mustRunCLI(t, "user", "list"); strings.Contains(out, "Op@Example.com") {
 		t.Fatalf("list still shows the deleted account:\n%s", out)
+	}
+	// The owner is told, as when they delete it themselves from /settings.
+	mails, err := acc.DB.RecentMail(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := false
+	for _, m := range mails {
+		if strings.EqualFold(m.To, "op@example.com") && strings.Contains(m.Subject, "account was deleted") {
+			told = true
+		}
+	}
+	if !told {
+		t.Fatal("deleting an account from the command line sent its owner no notice")
 	}
 
 	for _, args := range [][]string{{"user", "disable", "nobody@example.com"}, {"user", "enable", "nobody@example.com"},

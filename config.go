@@ -64,6 +64,19 @@ type Config struct {
 	SecretKey string `env:"SECRET_KEY"`
 }
 
+// PasswordLimit is the (IP, email) bucket of failed passwords: its own
+// settings, or the per-IP numbers where they are 0.
+func (c Config) PasswordLimit() (burst int, interval time.Duration) {
+	burst, interval = c.PasswordLimitBurst, c.PasswordLimitInterval
+	if burst == 0 {
+		burst = c.RateLimitBurst
+	}
+	if interval == 0 {
+		interval = c.RateLimitInterval
+	}
+	return burst, interval
+}
+
 // Production reports whether APP_ENV is production.
 func (c Config) Production() bool { return c.AppEnv == "production" }
 

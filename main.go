@@ -109,14 +109,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "backup written to", args[0])
 		return nil
 	}
-	acc, err := newAccounts(cfg, d, log)
+	var worker *mail.Worker
+	if cmd == "serve" {
+		if worker, err = newMailWorker(cfg, d, log); err != nil {
+			return err
+		}
+	}
+	acc, err := newAccounts(cfg, d, log, worker)
 	if err != nil {
 		return err
 	}
 	if cmd == "user" {
 		return userCommand(ctx, cfg, acc, args, stdout)
 	}
-	return serve(ctx, cfg, d, acc, log)
+	return serve(ctx, cfg, d, acc, worker, log)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -127,18 +133,38 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-func newAccounts(cfg Config, d *db.DB, log *slog.Logger) (*accounts.Service, error) {
+// newAccounts builds the domain service from the settings. worker, when
+// not nil, is woken whenever a request queues mail.
+func newAccounts(cfg Config, d *db.DB, log *slog.Logger, worker *mail.Worker) (*accounts.Service, error) {
 	hasher, err := auth.NewHasher(auth.Params, cfg.HashConcurrency)
 	if err != nil {
 		return nil, err
 	}
-	return &accounts.Service{
+	var wake func()
+	if worker != nil {
+		wake = worker.Wake
+	}
+	return accounts.New(accounts.Config{
 		DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: cfg.PasswordMinScore},
 		TTL:     auth.TokenTTLs{Login: cfg.TokenTTLLogin, VerifyEmail: cfg.TokenTTLVerifyEmail, ResetPassword: cfg.TokenTTLResetPassword},
 		BaseURL: cfg.BaseURL, AppName: cfg.AppName, MailLimit: cfg.MailLimitPerAddress, MailWindow: cfg.MailLimitWindow,
 		SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout, UnconfirmedTTL: cfg.UnverifiedAccountTTL,
-		Log: log, Now: time.Now,
-	}, nil
+		Log: log, Now: time.Now, MailQueued: wake,
+	})
+}
+
+// newMailWorker is the background sender: SMTP when SMTP_URL is set, else
+// the log (and, in development, /dev/mailbox).
+func newMailWorker(cfg Config, d *db.DB, log *slog.Logger) (*mail.Worker, error) {
+	var mailer mail.Mailer = mail.LogOnly{Log: log}
+	if cfg.SMTPURL != "" {
+		smtp, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return nil, err
+		}
+		mailer = smtp
+	}
+	return mail.NewWorker(d, mailer, log, !cfg.Production()), nil
 }
 
 // serve runs the web server, the mail sender and the cleanup until SIGINT
@@ -146,26 +172,16 @@ func newAccounts(cfg Config, d *db.DB, log *slog.Logger) (*accounts.Service, err
 // and the cleanup to stop: the database closes only after all three (run
 // closes it when serve returns), so a delivery under way is finished and
 // recorded rather than sent again after the restart.
-func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log *slog.Logger) error {
+func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, worker *mail.Worker, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var mailer mail.Mailer = mail.LogOnly{Log: log}
-	if cfg.SMTPURL != "" {
-		smtp, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
-		if err != nil {
-			return err
-		}
-		mailer = smtp
-	}
-	worker := mail.NewWorker(d, mailer, log, !cfg.Production())
-	acc.MailQueued = worker.Wake
-
+	passwordBurst, passwordInterval := cfg.PasswordLimit()
 	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.Secure())
 	h := handlers.New(handlers.Config{
 		Dev: !cfg.Production(), Secure: cfg.Secure(), HSTS: cfg.Production(), BaseURL: cfg.BaseURL, AppName: cfg.AppName, TrustedProxies: cfg.TrustedProxies,
 		RateBurst: cfg.RateLimitBurst, RateInterval: cfg.RateLimitInterval,
-		PasswordBurst: cfg.PasswordLimitBurst, PasswordInterval: cfg.PasswordLimitInterval,
+		PasswordBurst: passwordBurst, PasswordInterval: passwordInterval,
 		SudoWindow: cfg.SudoWindow, SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout,
 	}, d, acc, sessions, log, nil)
 	e, err := h.Server()
@@ -181,7 +197,7 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 		return nil
 	})
 	g.Go(func() error {
-		cleanup(ctx, d, acc, cfg, log)
+		cleanup(ctx, acc, log)
 		return nil
 	})
 	g.Go(func() error {
@@ -204,26 +220,13 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, log
 	return g.Wait()
 }
 
-// cleanup deletes expired tokens, stale session records, old delivered mail
-// and accounts never confirmed, every few minutes.
-func cleanup(ctx context.Context, d *db.DB, acc *accounts.Service, cfg Config, log *slog.Logger) {
+// cleanup runs accounts' cleanup every few minutes until ctx ends.
+func cleanup(ctx context.Context, acc *accounts.Service, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
-		now := time.Now()
-		if _, err := d.DeleteExpiredTokens(ctx, now); err != nil && ctx.Err() == nil {
-			log.Warn("clean up tokens", "err", err)
-		}
-		if err := d.DeleteStaleUserSessions(ctx, now.Add(-cfg.SessionIdleTimeout), now.Add(-cfg.SessionLifetime)); err != nil && ctx.Err() == nil {
-			log.Warn("clean up sessions", "err", err)
-		}
-		if err := d.DeleteOldMail(ctx, now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
-			log.Warn("clean up mail", "err", err)
-		}
-		if n, err := acc.DeleteUnconfirmedAccounts(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("clean up unconfirmed accounts", "err", err)
-		} else if n > 0 {
-			log.Info("deleted unconfirmed accounts", "count", n)
+		if err := acc.Cleanup(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("clean up", "err", err)
 		}
 		select {
 		case <-ctx.Done():

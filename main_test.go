@@ -163,3 +163,60 @@ func TestPackagesKeepTheDataFlow(t *testing.T) {
 		}
 	}
 }
+
+// handlersMayAskTheDB is what handlers may ask the database directly: the
+// notes example's plain reads and writes, the health check and the
+// development mailbox. Users, sessions, tokens, identities and factors go
+// through accounts.
+var handlersMayAskTheDB = []string{"Ping", "RecentMail", "CreateNote", "NotesByUser", "NoteByID", "UpdateNote", "DeleteNote"}
+
+// TestOnlyAccountsReachesUsersSessionsAndTokens: no handler calls a db
+// query of its own beyond handlersMayAskTheDB, and nothing outside
+// accounts reaches through the service to its database (acc.DB.…), so
+// every change to an account goes through the one door that sends its
+// notices and keeps its rules.
+func TestOnlyAccountsReachesUsersSessionsAndTokens(t *testing.T) {
+	fset := token.NewFileSet()
+	check := func(path string, visit func(*ast.SelectorExpr)) {
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				visit(sel)
+			}
+			return true
+		})
+	}
+	files, err := filepath.Glob("handlers/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no handler files: %v", err)
+	}
+	mainFiles, _ := filepath.Glob("*.go")
+	calls := 0
+	for _, path := range append(files, mainFiles...) {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		check(path, func(sel *ast.SelectorExpr) {
+			inner, ok := sel.X.(*ast.SelectorExpr)
+			if !ok {
+				return
+			}
+			pos := fset.Position(sel.Pos())
+			switch {
+			case inner.Sel.Name == "db" && strings.HasPrefix(path, "handlers"):
+				calls++
+				if !slices.Contains(handlersMayAskTheDB, sel.Sel.Name) {
+					t.Errorf("%s: a handler calls db.%s; users, sessions and tokens go through accounts", pos, sel.Sel.Name)
+				}
+			case inner.Sel.Name == "DB":
+				t.Errorf("%s: %s reaches through accounts to its database (….DB.%s): give accounts a function for it", pos, path, sel.Sel.Name)
+			}
+		})
+	}
+	if calls == 0 {
+		t.Fatal("found no h.db call at all: the check is looking in the wrong place")
+	}
+}

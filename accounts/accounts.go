@@ -24,8 +24,10 @@ import (
 	"latchkey/mail"
 )
 
-// Service holds the dependencies of every account operation.
-type Service struct {
+// Config is what the domain needs: its dependencies and the settings that
+// shape its rules. package main fills it from the settings; every default
+// lives there.
+type Config struct {
 	DB     *db.DB
 	Hasher *auth.Hasher
 	Policy auth.Policy
@@ -59,6 +61,23 @@ type Service struct {
 	MailQueued func()
 }
 
+// Service is every account operation; New builds it.
+type Service struct {
+	Config
+}
+
+// New returns the service for cfg. DB, Hasher and Log are required; Now nil
+// is the wall clock.
+func New(cfg Config) (*Service, error) {
+	if cfg.DB == nil || cfg.Hasher == nil || cfg.Log == nil {
+		return nil, errors.New("accounts: DB, Hasher and Log are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{Config: cfg}, nil
+}
+
 // Errors a caller maps to messages. They never say whether an address has
 // an account.
 var (
@@ -76,12 +95,7 @@ type PolicyError struct{ Reason string }
 
 func (e *PolicyError) Error() string { return "password refused: " + e.Reason }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *Service) now() time.Time { return s.Now() }
 
 // messages builds the emails, naming the product.
 func (s *Service) messages() mail.Messages { return mail.Messages{App: s.AppName} }
@@ -355,6 +369,39 @@ func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) 
 	})
 }
 
+// Cleanup deletes what has outlived its use: expired links, sessions past
+// their idle timeout or lifetime, delivered mail older than a week, and
+// accounts never confirmed (DeleteUnconfirmedAccounts). Each step runs even
+// when another fails; the errors are joined.
+func (s *Service) Cleanup(ctx context.Context) error {
+	now := s.now()
+	var errs []error
+	if _, err := s.DB.DeleteExpiredTokens(ctx, now); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.DB.DeleteStaleUserSessions(ctx, before(now, s.SessionIdleTimeout), before(now, s.SessionLifetime)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.DB.DeleteOldMail(ctx, now.Add(-7*24*time.Hour)); err != nil {
+		errs = append(errs, err)
+	}
+	if n, err := s.DeleteUnconfirmedAccounts(ctx); err != nil {
+		errs = append(errs, err)
+	} else if n > 0 {
+		s.Log.InfoContext(ctx, "deleted unconfirmed accounts", "count", n)
+	}
+	return errors.Join(errs...)
+}
+
+// before is now less d, or the zero time (older than every row) when d is
+// 0, which means "never".
+func before(now time.Time, d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return now.Add(-d)
+}
+
 // DeleteUnconfirmedAccounts deletes the accounts whose address was not
 // confirmed within UnconfirmedTTL of signing up, so an address someone
 // registered without owning it is free again. It returns how many went.
@@ -363,6 +410,32 @@ func (s *Service) DeleteUnconfirmedAccounts(ctx context.Context) (int64, error) 
 		return 0, nil
 	}
 	return s.DB.DeleteUnconfirmedUsers(ctx, s.now().Add(-s.UnconfirmedTTL))
+}
+
+// ErrNoAccount: no account has that address (for the operator's commands;
+// pages never say so).
+var ErrNoAccount = errors.New("no account has that address")
+
+// ListUsers is every account, for the operator.
+func (s *Service) ListUsers(ctx context.Context) ([]db.User, error) {
+	users, err := s.DB.ListUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}
+
+// FindUser is the account with this address (any spelling of it), or
+// ErrNoAccount, for the operator.
+func (s *Service) FindUser(ctx context.Context, email string) (db.User, error) {
+	u, err := s.DB.UserByEmail(ctx, auth.NormalizeEmail(email))
+	if errors.Is(err, db.ErrNotFound) {
+		return db.User{}, ErrNoAccount
+	}
+	if err != nil {
+		return db.User{}, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
 }
 
 // CreateUserWithLink creates a password-less account for an operator and

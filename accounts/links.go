@@ -129,7 +129,7 @@ type LoginLink struct {
 
 // PeekLoginLink returns what a live sign-in link stands for, without using it.
 func (s *Service) PeekLoginLink(ctx context.Context, text string) (LoginLink, error) {
-	t, err := s.PeekToken(ctx, text, auth.PurposeLogin)
+	t, err := s.peekToken(ctx, text, auth.PurposeLogin)
 	if err != nil {
 		return LoginLink{}, err
 	}
@@ -155,7 +155,7 @@ type SignupLink struct {
 
 // PeekSignupLink returns what a live confirmation link stands for.
 func (s *Service) PeekSignupLink(ctx context.Context, text string) (SignupLink, error) {
-	t, err := s.PeekToken(ctx, text, auth.PurposeVerifyEmail)
+	t, err := s.peekToken(ctx, text, auth.PurposeVerifyEmail)
 	if err != nil {
 		return SignupLink{}, err
 	}
@@ -164,12 +164,12 @@ func (s *Service) PeekSignupLink(ctx context.Context, text string) (SignupLink, 
 
 // PeekResetLink checks that a reset link is live, without using it.
 func (s *Service) PeekResetLink(ctx context.Context, text string) error {
-	_, err := s.PeekToken(ctx, text, auth.PurposeResetPassword)
+	_, err := s.peekToken(ctx, text, auth.PurposeResetPassword)
 	return err
 }
 
-// PeekToken returns what a live token stands for, without using it.
-func (s *Service) PeekToken(ctx context.Context, text string, p auth.Purpose) (db.Token, error) {
+// peekToken returns what a live token stands for, without using it.
+func (s *Service) peekToken(ctx context.Context, text string, p auth.Purpose) (db.Token, error) {
 	hash, err := auth.ParseToken(text)
 	if err != nil {
 		return db.Token{}, ErrInvalidToken
@@ -319,7 +319,7 @@ func nameOrLocalPart(name, email string) string {
 // leaked or opened by someone else does not sign them in. A wrong password
 // is ErrWrongPassword and leaves the link usable.
 func (s *Service) ConfirmSignup(ctx context.Context, text, password string, sameBrowser bool) (db.User, error) {
-	t, err := s.PeekToken(ctx, text, auth.PurposeVerifyEmail)
+	t, err := s.peekToken(ctx, text, auth.PurposeVerifyEmail)
 	if err != nil {
 		return db.User{}, err
 	}
@@ -347,7 +347,7 @@ func (s *Service) ConfirmSignup(ctx context.Context, text, password string, same
 // user ends, and every outstanding sign-in or reset link stops working; the
 // caller then signs this browser in afresh.
 func (s *Service) ResetPassword(ctx context.Context, text, password string) (db.User, error) {
-	t, err := s.PeekToken(ctx, text, auth.PurposeResetPassword)
+	t, err := s.peekToken(ctx, text, auth.PurposeResetPassword)
 	if err != nil {
 		return db.User{}, err
 	}

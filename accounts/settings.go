@@ -68,6 +68,29 @@ func (s *Service) ChangeName(ctx context.Context, userID int64, name string) err
 	return nil
 }
 
+// PeekEmailChange returns the new address an email-change link would move
+// the signed-in user to, without using it. Another account's link is
+// ErrInvalidToken, like a dead one: it stays unused for its owner.
+func (s *Service) PeekEmailChange(ctx context.Context, user db.User, text string) (string, error) {
+	t, err := s.peekToken(ctx, text, auth.PurposeChangeEmail)
+	if err != nil {
+		return "", err
+	}
+	if t.UserID != user.ID {
+		return "", ErrInvalidToken
+	}
+	return t.Email, nil
+}
+
+// ListSessions is every signed-in session of the user, for /settings.
+func (s *Service) ListSessions(ctx context.Context, userID int64) ([]db.UserSession, error) {
+	list, err := s.DB.ListUserSessions(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return list, nil
+}
+
 // PendingEmailChange is the address an email change waits to be confirmed
 // at, or "".
 func (s *Service) PendingEmailChange(ctx context.Context, userID int64) (string, error) {

@@ -62,12 +62,19 @@ func newTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	t.Helper()
 	cfg := testConfig{
-		handlers: Config{Dev: true, BaseURL: "http://latchkey.test", RateBurst: 1000, RateInterval: time.Millisecond,
-			SudoWindow: 10 * time.Minute},
+		handlers: Config{Dev: true, BaseURL: "http://latchkey.test", AppName: "Latchkey", RateBurst: 1000, RateInterval: time.Millisecond,
+			SudoWindow: 10 * time.Minute, SessionLifetime: 720 * time.Hour, SessionIdleTimeout: 168 * time.Hour},
 		mailLimit: 100,
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	// As package main resolves RATE_LIMIT_PASSWORD_*: unset, the per-IP numbers.
+	if cfg.handlers.PasswordBurst == 0 {
+		cfg.handlers.PasswordBurst = cfg.handlers.RateBurst
+	}
+	if cfg.handlers.PasswordInterval == 0 {
+		cfg.handlers.PasswordInterval = cfg.handlers.RateInterval
 	}
 	if cfg.dbPath == "" {
 		cfg.dbPath = filepath.Join(t.TempDir(), "test.db")
@@ -85,10 +92,14 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := clocktest.New(time.Now())
 	hasher := testHasher(t)
-	acc := &accounts.Service{DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: auth.DefaultMinPasswordScore},
+	acc, err := accounts.New(accounts.Config{DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: auth.DefaultMinPasswordScore},
 		TTL:     auth.TokenTTLs{Login: 15 * time.Minute, VerifyEmail: 24 * time.Hour, ResetPassword: time.Hour},
 		BaseURL: cfg.handlers.BaseURL, AppName: cfg.handlers.AppName, MailLimit: cfg.mailLimit, MailWindow: 15 * time.Minute,
-		SessionLifetime: 720 * time.Hour, SessionIdleTimeout: 168 * time.Hour, UnconfirmedTTL: 168 * time.Hour, Log: log, Now: clock.Now}
+		SessionLifetime: cfg.handlers.SessionLifetime, SessionIdleTimeout: cfg.handlers.SessionIdleTimeout, UnconfirmedTTL: 168 * time.Hour,
+		Log: log, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sessions := NewSessions(d.SessionStore(ctx), cfg.handlers.Secure)
 	h := New(cfg.handlers, d, acc, sessions, log, clock.Now)
 	e, err := h.Server()

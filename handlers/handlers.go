@@ -30,23 +30,21 @@ type Config struct {
 	Secure  bool // served over https: Secure cookies
 	HSTS    bool // production: Strict-Transport-Security
 	BaseURL string
-	// AppName names the product in titles and the layout (APP_NAME);
-	// "" is Latchkey.
+	// AppName names the product in titles and the layout (APP_NAME).
 	AppName        string
 	TrustedProxies []string
-	// RateBurst and RateInterval are the per-IP bucket of the limited
-	// routes; PasswordBurst and PasswordInterval the (IP, email) bucket of
-	// failed passwords, the per-IP numbers when zero.
+	// RateBurst and RateInterval are the per-IP (and per-user) bucket of
+	// the limited routes; PasswordBurst and PasswordInterval the (IP,
+	// email) bucket of failed passwords. Every value is the setting's own:
+	// the defaults live in package main's Config alone.
 	RateBurst        int
 	RateInterval     time.Duration
 	PasswordBurst    int
 	PasswordInterval time.Duration
 	SudoWindow       time.Duration
-	// BodyLimit caps a request body; forms are small.
-	BodyLimit int64
 	// SessionLifetime is the longest a signed-in session lasts, counted
 	// from sign-in; SessionIdleTimeout how long a remembered session's
-	// cookie lasts past its last re-issue (0: 720h and 168h).
+	// cookie lasts past its last re-issue.
 	SessionLifetime    time.Duration
 	SessionIdleTimeout time.Duration
 }
@@ -63,25 +61,14 @@ type Handlers struct {
 	now      func() time.Time
 }
 
+// maxBodyBytes caps a request body before anything reads it: the largest
+// form (a note) is a few KiB.
+const maxBodyBytes = 64 << 10
+
 // New returns the handlers. now may be nil (time.Now).
 func New(cfg Config, d *db.DB, acc *accounts.Service, sessions *scs.SessionManager, log *slog.Logger, now func() time.Time) *Handlers {
 	if now == nil {
 		now = time.Now
-	}
-	if cfg.BodyLimit == 0 {
-		cfg.BodyLimit = 64 << 10
-	}
-	if cfg.SudoWindow == 0 {
-		cfg.SudoWindow = 10 * time.Minute
-	}
-	if cfg.SessionLifetime == 0 {
-		cfg.SessionLifetime = 720 * time.Hour
-	}
-	if cfg.SessionIdleTimeout == 0 {
-		cfg.SessionIdleTimeout = 168 * time.Hour
-	}
-	if cfg.AppName == "" {
-		cfg.AppName = "Latchkey"
 	}
 	h := &Handlers{cfg: cfg, db: d, accounts: acc, sessions: sessions, log: log, now: now}
 	h.limits = newLimits(limitSettings{burst: cfg.RateBurst, interval: cfg.RateInterval},

@@ -36,23 +36,11 @@ type limitSettings struct {
 	interval time.Duration
 }
 
-func (s limitSettings) orDefault(d limitSettings) limitSettings {
-	if s.burst < 1 {
-		s.burst = d.burst
-	}
-	if s.interval <= 0 {
-		s.interval = d.interval
-	}
-	return s
-}
-
-// newLimits builds the buckets. Settings left zero take DESIGN.md's
-// defaults; the (IP, email) pair takes the per-IP numbers unless it has its
-// own, and the per-user bucket always has the per-IP numbers
-// (RATE_LIMIT_BURST, RATE_LIMIT_INTERVAL).
+// newLimits builds the buckets from the settings as given: the per-IP and
+// per-user buckets have RATE_LIMIT_BURST and RATE_LIMIT_INTERVAL, the
+// (IP, email) pair its own numbers (which package main resolves to the
+// per-IP ones when they are not set).
 func newLimits(perIP, perPair limitSettings, now func() time.Time) *limits {
-	perIP = perIP.orDefault(limitSettings{burst: 10, interval: 6 * time.Second})
-	perPair = perPair.orDefault(perIP)
 	return &limits{
 		perIPKeys:   newKeyedLimiter(perIP.burst, perIP.interval, now),
 		perPairKeys: newKeyedLimiter(perPair.burst, perPair.interval, now),

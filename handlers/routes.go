@@ -14,7 +14,7 @@ import "github.com/labstack/echo/v4"
 // passwords per (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
 	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS),
-		limitBody(h.cfg.BodyLimit), h.loadSession(), h.csrf())
+		limitBody(maxBodyBytes), h.loadSession(), h.csrf())
 
 	e.GET("/static/:file", serveStatic)
 	e.GET("/healthz", h.healthz)

@@ -24,7 +24,7 @@ func origin(c echo.Context) accounts.Origin {
 func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 	ctx := c.Request().Context()
 	u, current := currentUser(c), currentSession(c)
-	sessions, err := h.db.ListUserSessions(ctx, u.ID)
+	sessions, err := h.accounts.ListSessions(ctx, u.ID)
 	if err != nil {
 		return views.Settings{}, fmt.Errorf("settings: %w", err)
 	}
@@ -200,14 +200,14 @@ func (h *Handlers) emailChangeLinkFailed(c echo.Context) error {
 // a page with a button, and nothing used up.
 func (h *Handlers) confirmEmailChangePage(c echo.Context) error {
 	token := c.QueryParam("token")
-	t, err := h.accounts.PeekToken(c.Request().Context(), token, auth.PurposeChangeEmail)
-	if errors.Is(err, accounts.ErrInvalidToken) || (err == nil && t.UserID != currentUser(c).ID) {
+	newEmail, err := h.accounts.PeekEmailChange(c.Request().Context(), currentUser(c), token)
+	if errors.Is(err, accounts.ErrInvalidToken) {
 		return h.emailChangeLinkFailed(c)
 	}
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ConfirmEmailChange(h.page(c, "Confirm your new email address"), token, t.Email))
+	return render(c, http.StatusOK, views.ConfirmEmailChange(h.page(c, "Confirm your new email address"), token, newEmail))
 }
 
 // confirmEmailChange uses the link: only this POST changes the address.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"latchkey/accounts"
-	"latchkey/auth"
 	"latchkey/db"
 )
 
@@ -426,7 +425,7 @@ func TestSettingsDeleteAccount(t *testing.T) {
 	a.signedOut()
 	b.signedOut()
 	app.assertNoAccount(t, "ada@example.com")
-	if _, err := app.acc.PeekToken(context.Background(), tokenOf(t, reset), auth.PurposeResetPassword); !errors.Is(err, accounts.ErrInvalidToken) {
+	if err := app.acc.PeekResetLink(context.Background(), tokenOf(t, reset)); !errors.Is(err, accounts.ErrInvalidToken) {
 		t.Fatalf("reset link survived the account: %v", err)
 	}
 	var n int

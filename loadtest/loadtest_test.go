@@ -315,8 +315,14 @@ func runMixed(t *testing.T, srv *server, st *stats, accounts map[string]bool) ma
 				var status, want int
 				switch i % 4 {
 				case 1:
+					// A sign-in from a browser of its own: signed in, this
+					// worker's browser would be sent on from /login and
+					// /signup, and its CSRF token renewed.
 					var body string
-					status, body, err = b.post("/login", url.Values{"email": {email}, "password": {password}})
+					var fresh *browser
+					if fresh, err = newBrowser(srv, st); err == nil {
+						status, body, err = fresh.post("/login", url.Values{"email": {email}, "password": {password}})
+					}
 					want = http.StatusSeeOther
 					if status == want && strings.HasPrefix(body, "/dashboard\n") {
 						mu.Lock()
