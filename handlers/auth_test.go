@@ -65,7 +65,7 @@ func TestFullFlowFromHomePage(t *testing.T) {
 	assertLocation(t, res, "/login")
 	res = c.get("/login")
 	assertStatus(t, res, http.StatusOK)
-	assertContains(t, res, "You&#39;ve been signed out.")
+	assertContains(t, res, "You've been signed out.")
 	// The flash is shown once.
 	assertNotContains(t, c.get("/login"), "been signed out")
 

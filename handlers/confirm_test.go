@@ -42,7 +42,7 @@ func TestUnconfirmedAccountCannotSignIn(t *testing.T) {
 
 	res := c.login("ada@example.com", "not the password at all")
 	assertStatus(t, res, http.StatusUnprocessableEntity)
-	assertContains(t, res, "That email and password don&#39;t match")
+	assertContains(t, res, "That email and password don't match")
 	in.flush()
 	if got := len(in.read("ada@example.com")); got != before {
 		t.Fatalf("a wrong password sent mail (%d → %d)", before, got)
@@ -50,7 +50,7 @@ func TestUnconfirmedAccountCannotSignIn(t *testing.T) {
 
 	res = c.login("ada@example.com", strongPassword)
 	assertStatus(t, res, http.StatusUnprocessableEntity)
-	assertContains(t, res, "Confirm your email address first: we&#39;ve sent you a new link")
+	assertContains(t, res, "Confirm your email address first: we've sent you a new link")
 	c.signedOut()
 	in.flush()
 	if got := len(in.read("ada@example.com")); got != before+1 {
@@ -106,7 +106,7 @@ func TestPreRegistrationTakeoverByLink(t *testing.T) {
 	}
 	res = squatter.login("carol@example.com", squatterPassword)
 	assertStatus(t, res, http.StatusUnprocessableEntity)
-	assertContains(t, res, "That email and password don&#39;t match")
+	assertContains(t, res, "That email and password don't match")
 	squatter.signedOut()
 	res = squatter.postForm("/verify-email", url.Values{"token": {tokenOf(t, oldConfirm)}, "password": {squatterPassword}})
 	assertLocation(t, res, failedLink)

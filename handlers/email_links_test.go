@@ -60,7 +60,7 @@ func TestMagicLinkSignIn(t *testing.T) {
 	// The page it lands on explains and offers a new link.
 	res = c.get(failedLink)
 	assertStatus(t, res, http.StatusOK)
-	assertContains(t, res, "This link can&#39;t be used")
+	assertContains(t, res, "This link can't be used")
 	assertContains(t, res, `href="/login"`)
 }
 
@@ -335,7 +335,7 @@ func TestVerifyEmailResend(t *testing.T) {
 	c.signupUnconfirmed("Ada", "ada@example.com", strongPassword)
 	res := c.login("ada@example.com", strongPassword)
 	assertStatus(t, res, http.StatusUnprocessableEntity)
-	assertContains(t, res, "Confirm your email address first: we&#39;ve sent you a new link")
+	assertContains(t, res, "Confirm your email address first: we've sent you a new link")
 	c.signedOut()
 	msgs := in.read("ada@example.com")
 	if len(msgs) != 2 {
@@ -586,7 +586,7 @@ func TestAuthErrorPages(t *testing.T) {
 	for code, heading := range map[string]string{
 		"Configuration": "Server error",
 		"AccessDenied":  "Access denied",
-		"Verification":  "This link can&#39;t be used",
+		"Verification":  "This link can't be used",
 		"Default":       "Something went wrong",
 		"":              "Something went wrong",
 		"Nonsense":      "Something went wrong",

@@ -95,7 +95,7 @@ func TestNotesValidation(t *testing.T) {
 		{"only spaces", " \n\t ", "Enter your note."},
 		{"1001 characters", strings.Repeat("a", 1001), "Note must be a maximum of 1,000 characters"},
 		{"1001 characters of two bytes", strings.Repeat("é", 1001), "Note must be a maximum of 1,000 characters"},
-		{"a NUL byte", "a\x00b", "characters we can&#39;t accept"},
+		{"a NUL byte", "a\x00b", "characters we can't accept"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := c.postForm("/notes", url.Values{"body": {tc.body}})

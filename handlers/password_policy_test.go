@@ -18,9 +18,9 @@ func TestSignupRefusesDisguisedWeakPasswords(t *testing.T) {
 	c := app.client()
 	for _, tc := range []struct{ desc, password, want string }{
 		{"fullwidth", "ｐａｓｓｗｏｒｄ１", "This is one of the most common passwords"},
-		{"a zero-width space inside", "pass\u200bword1", "Don&#39;t use invisible or control characters"},
-		{"eight zero-width spaces", strings.Repeat("\u200b", 8), "Don&#39;t use invisible or control characters"},
-		{"the name in fullwidth", "ＬＯＶＥＬＡＣＥ１８１５", "Don&#39;t use your name in your password."},
+		{"a zero-width space inside", "pass\u200bword1", "Don't use invisible or control characters"},
+		{"eight zero-width spaces", strings.Repeat("\u200b", 8), "Don't use invisible or control characters"},
+		{"the name in fullwidth", "ＬＯＶＥＬＡＣＥ１８１５", "Don't use your name in your password."},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			hashes := app.hashes()

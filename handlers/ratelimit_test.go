@@ -204,7 +204,7 @@ func TestFailedPasswordsPerIPAndEmail(t *testing.T) {
 	// Same IP, another email: its own pair, not limited.
 	res := a.login("grace@example.com", "a wrong guess")
 	assertStatus(t, res, http.StatusUnprocessableEntity)
-	assertContains(t, res, "don&#39;t match")
+	assertContains(t, res, "don't match")
 
 	// The owner, from another IP, is not locked out.
 	res = owner.login("ada@example.com", strongPassword)

@@ -292,7 +292,7 @@ func nameRefused(t *testing.T, what string, res *response) {
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("%s: status %d, want 422", what, res.StatusCode)
 	}
-	if !strings.Contains(res.body, "can&#39;t contain line breaks") && !strings.Contains(res.body, "characters we can&#39;t accept") {
+	if !strings.Contains(res.body, "can't contain line breaks") && !strings.Contains(res.body, "characters we can't accept") {
 		t.Fatalf("%s: no message about the name\n%s", what, excerpt(res.body))
 	}
 }

@@ -28,8 +28,8 @@ func TestSignInTimingHasNoOracle(t *testing.T) {
 		name, email, password string
 		message               string
 	}{
-		{"unknown email", "nobody@example.com", strongPassword, "don&#39;t match"},
-		{"wrong password", "ada@example.com", "not the right passphrase", "don&#39;t match"},
+		{"unknown email", "nobody@example.com", strongPassword, "don't match"},
+		{"wrong password", "ada@example.com", "not the right passphrase", "don't match"},
 		{"disabled account", "grace@example.com", strongPassword, "has been disabled"},
 	}
 	c := app.client()
