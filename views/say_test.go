@@ -11,8 +11,8 @@ import (
 func TestSayEscapesMarkupButNotApostrophes(t *testing.T) {
 	for in, want := range map[string]string{
 		"That email and password don't match.": "That email and password don't match.",
-		`<script>alert("x")</script> & co`:      "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co",
-		"it's <b>":                              "it's &lt;b&gt;",
+		`<script>alert("x")</script> & co`:     "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co",
+		"it's <b>":                             "it's &lt;b&gt;",
 	} {
 		var b strings.Builder
 		if err := Say(in).Render(context.Background(), &b); err != nil {
