@@ -16,7 +16,7 @@ import (
 // emailKeysVersion is migration 4, the canonical email keys. It is Go, not
 // SQL, because its backfill needs auth.EmailKey (Unicode case folding and
 // IDNA), which SQLite cannot compute; it is registered beside the embedded
-// SQL files in Migrate. A fork's next migration is 00005.
+// SQL files in Migrate. A fork's next migration is 00006.
 const emailKeysVersion = 4
 
 func emailKeysMigration() *goose.Migration {

@@ -131,10 +131,12 @@ func (e *errTooMany) Error() string { return "too many requests" }
 
 func tooManyRequests(wait time.Duration) error { return &errTooMany{wait: wait} }
 
-// retryAfter is the Retry-After value in whole seconds, at least 1.
-func (e *errTooMany) retryAfter() string {
-	return strconv.Itoa(max(1, int(math.Ceil(e.wait.Seconds()))))
-}
+// retryAfter is the Retry-After value: retrySeconds as text.
+func (e *errTooMany) retryAfter() string { return strconv.Itoa(e.retrySeconds()) }
+
+// retrySeconds is the wait in whole seconds, at least 1: Retry-After has
+// no finer unit.
+func (e *errTooMany) retrySeconds() int { return max(1, int(math.Ceil(e.wait.Seconds()))) }
 
 // keyedLimiter is one rate.Limiter per key. Memory stays bounded: a bucket
 // that has been idle long enough to refill completely behaves exactly like a
