@@ -109,7 +109,7 @@ func keyUsers(ctx context.Context, tx *sql.Tx) error {
 	if len(shared) > 0 || len(keyless) > 0 {
 		sort.Strings(shared)
 		return fmt.Errorf("%w: nothing was changed.\n"+
-			"From this version one address is one account: the case of its letters and the way its domain is written no longer make another address (DESIGN.md, \"emails\"). These accounts break that rule:\n%s\n"+
+			"From this version one address is one account: the case of its letters and the way its domain is written no longer make another address (docs/ARCHITECTURE.md, \"Email addresses\"). These accounts break that rule:\n%s\n"+
 			"Keep one account for each address, and delete the others or give them another address, for example with\n"+
 			"  sqlite3 DATABASE_PATH \"DELETE FROM users WHERE id = N\"\n"+
 			"  sqlite3 DATABASE_PATH \"UPDATE users SET email = 'another@example.com' WHERE id = N\"\n"+

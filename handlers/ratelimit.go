@@ -14,10 +14,11 @@ import (
 	"latchkey/auth"
 )
 
-// limits holds the token buckets of DESIGN.md's rate limits: per client IP
-// on every limited route, per (IP, email) for failed passwords, and per
-// signed-in user on the settings forms that check a password or send mail.
-// A bucket allows a burst, then one request per interval.
+// limits holds the token buckets of the rate limits (docs/ARCHITECTURE.md,
+// "Rate limits"): per client IP on every limited route, per (IP, email) for
+// failed passwords, and per signed-in user on the settings forms that check
+// a password or send mail. A bucket allows a burst, then one request per
+// interval.
 //
 // There is deliberately no per-account bucket at sign-in: a flood from one
 // IP would then lock the real owner out from everywhere. The per-user
@@ -46,8 +47,8 @@ func (s limitSettings) orDefault(d limitSettings) limitSettings {
 	return s
 }
 
-// newLimits builds the buckets. Settings left zero take DESIGN.md's
-// defaults; the (IP, email) pair takes the per-IP numbers unless it has its
+// newLimits builds the buckets. Settings left zero take the defaults of
+// config.go; the (IP, email) pair takes the per-IP numbers unless it has its
 // own, and the per-user bucket always has the per-IP numbers
 // (RATE_LIMIT_BURST, RATE_LIMIT_INTERVAL).
 func newLimits(perIP, perPair limitSettings, now func() time.Time) *limits {

@@ -281,9 +281,10 @@ type deleteAccountForm struct {
 
 // deleteAccount deletes the account with its sessions and tokens, once the
 // user has shown they mean it, then signs this browser out. Typing the
-// current password is that confirmation (DESIGN.md's contract: the field
-// current_password alone). Inside the sudo window no password is needed,
-// so there the ticked box is what keeps a stray click from deleting.
+// current password is that confirmation (the contract in
+// docs/ARCHITECTURE.md: the field current_password alone). Inside the sudo
+// window no password is needed, so there the ticked box is what keeps a
+// stray click from deleting.
 func (h *Handlers) deleteAccount(c echo.Context) error {
 	var f deleteAccountForm
 	errs := bind(c, &f)
