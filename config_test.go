@@ -200,8 +200,8 @@ func TestServeRefusesUnsafeProduction(t *testing.T) {
 }
 
 // With no setting in the environment but APP_ENV=development, and no .env
-// file, the config holds DESIGN.md's defaults (guards the envDefault tags
-// against drifting). APP_ENV's own default is production
+// file, the config holds the defaults of docs/ARCHITECTURE.md (guards the
+// envDefault tags against drifting). APP_ENV's own default is production
 // (TestBareConfigIsProductionAndRefuses).
 func TestConfigDefaults(t *testing.T) {
 	unsetSettings(t)

@@ -83,28 +83,34 @@ func TestEveryConfigSettingDocumented(t *testing.T) {
 	}
 }
 
-// importRules is the data flow of CONTRIBUTING.md, one line per package:
-// which Latchkey packages it may import. Each package's doc comment says the
-// same in words.
+// importRules is the data flow of docs/ARCHITECTURE.md ("Layers"), one
+// line per package: which Latchkey packages it may import. Each package's
+// doc comment says the same in words, and so does the layers table of
+// ARCHITECTURE.md (TestArchitectureImportRules).
 var importRules = map[string][]string{
-	"accounts":          {"auth", "db", "device", "mail"},
+	"accounts":          {"auth", "db", "device", "mail", "internal/timetext"},
 	"device":            {},
 	"auth":              {},
 	"bench":             {"auth", "internal/apptest"},
 	"db":                {"migrations", "auth"}, // auth.EmailKey: users.email_key is unique, so db computes it
-	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
+	"handlers":          {"accounts", "auth", "db", "device", "static", "views", "internal/timetext"},
 	"internal/smtptest": {},
 	"loadtest":          {"db", "internal/apptest"},
 	"e2e":               {"internal/apptest", "internal/smtptest"},
-	"mail":              {"db"},
+	"mail":              {"db", "internal/timetext"},
 	"migrations":        {},
 	"static":            {},
 	"views":             {"static"},
+
+	// How pages and emails write moments and durations, for every layer
+	// that writes text for people.
+	"internal/timetext": {},
 
 	// What tests share (and bench, which runs the binary as they do).
 	"internal/apptest":   {"internal/logtest"},
 	"internal/clocktest": {},
 	"internal/logtest":   {},
+	"internal/mdtable":   {}, // reads docs/ARCHITECTURE.md's tables for the tests that keep it true
 }
 
 // TestPackagesKeepTheDataFlow: no package imports what its rules forbid,

@@ -1,12 +1,14 @@
 // Package accounts is the vocabulary of Latchkey's domain: Register,
-// SignInWithPassword, DeliverLoginLink, ConsumeLoginLink, VerifyEmail,
-// RequestPasswordReset, ResetPassword, and the session records behind
-// "sign out everywhere".
+// ConfirmSignup, SignInWithPassword, DeliverLoginLink, ConsumeLoginLink,
+// RequestPasswordReset, ResetPassword, the settings changes (ChangeName,
+// RequestEmailChange, ChangePassword, DeleteAccount), and the session
+// records behind "sign out everywhere".
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
-// of browsers, for notices) and mail (message bodies, queued in the outbox
-// in the same transaction as their token). It never imports echo, handlers or views: the CLI and the tests
-// use it directly.
+// of browsers, for notices), mail (message bodies, queued in the outbox in
+// the same transaction as their token) and internal/timetext (how long a
+// link lasts, in words). It never imports echo, handlers or views: the CLI
+// and the tests use it directly.
 package accounts
 
 import (

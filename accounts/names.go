@@ -7,10 +7,10 @@ import (
 	"latchkey/db"
 )
 
-// checkName refuses a display name that DESIGN.md's "names" row forbids
-// (auth.CheckName), whoever supplies it: the forms check it first, and this
-// keeps the CLI and any future caller from storing one anyway. The error
-// wraps auth.ErrNameTooLong or auth.ErrNameCharacters.
+// checkName refuses a display name that docs/ARCHITECTURE.md's "Names"
+// rule forbids (auth.CheckName), whoever supplies it: the forms check it
+// first, and this keeps the CLI and any future caller from storing one
+// anyway. The error wraps auth.ErrNameTooLong or auth.ErrNameCharacters.
 func checkName(name string) error {
 	if err := auth.CheckName(name); err != nil {
 		return fmt.Errorf("name refused: %w", err)
@@ -22,8 +22,8 @@ func checkName(name string) error {
 // account's name only when to is the account's own, confirmed address. A
 // message to an address nobody has confirmed (a signup confirmation, an
 // email-change confirmation, a link to a pre-registered account) may reach
-// a stranger, so it carries no text the requester chose (DESIGN.md's
-// "names" row).
+// a stranger, so it carries no text the requester chose
+// (docs/ARCHITECTURE.md, "Names").
 func greeting(u db.User, to string) string {
 	if u.Verified() && auth.SameEmail(to, u.Email) {
 		return u.Name

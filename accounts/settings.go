@@ -8,6 +8,7 @@ import (
 
 	"latchkey/auth"
 	"latchkey/db"
+	"latchkey/internal/timetext"
 	"latchkey/mail"
 )
 
@@ -129,7 +130,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, user db.User, newEmail
 		}
 		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "A change of your email address was requested",
 			"Someone signed in to your account asked to change its email address to "+newEmail+
-				". Nothing changes unless the link we sent to that address is used within "+mail.Lasts(s.TTL.For(auth.PurposeChangeEmail))+".", o)
+				". Nothing changes unless the link we sent to that address is used within "+timetext.Duration(s.TTL.For(auth.PurposeChangeEmail))+".", o)
 	})
 	if err != nil {
 		return fmt.Errorf("request email change: %w", err)

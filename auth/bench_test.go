@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The benchmarks use DESIGN.md's real parameters (Params): their figure is
+// The benchmarks use the real parameters (Params): their figure is
 // the cost of one sign-in on this machine. `make bench` runs them with
 // -benchmem.
 

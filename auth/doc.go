@@ -1,8 +1,8 @@
 // Package auth holds the security logic of Latchkey that needs neither HTTP nor
 // a database: password hashing with a bounded number of hashes in flight, the
 // password policy, one-time tokens, the canonical key of an email address
-// (what makes two spellings one account), and the sanitizer for "next"
-// redirects.
+// (what makes two spellings one account), the rule for display names
+// (CheckName), and the sanitizer for "next" redirects.
 //
 // It imports only the standard library, the hashing and strength libraries
 // and golang.org/x/text and x/net/idna (PRECIS, width and case folding,

@@ -72,12 +72,12 @@ func isASCII(s string) bool {
 }
 
 // EmailKey is the canonical key of an address, the one thing that says
-// whether two addresses are one account (DESIGN.md, "emails"): the local
-// part case-folded (PRECIS freeform with Unicode case folding, then NFC),
-// "@", and the domain as UTS #46 writes it for DNS (lower-case ASCII, with
-// punycode A-labels for other scripts). So "Ä@example.com",
-// "ä@EXAMPLE.com" and "ä@ｅｘａｍｐｌｅ.com" have one key. It is what the
-// database holds unique and what rate and mail limits count.
+// whether two addresses are one account (docs/ARCHITECTURE.md, "Email
+// addresses"): the local part case-folded (PRECIS freeform with Unicode
+// case folding, then NFC), "@", and the domain as UTS #46 writes it for DNS
+// (lower-case ASCII, with punycode A-labels for other scripts). So
+// "Ä@example.com", "ä@EXAMPLE.com" and "ä@ｅｘａｍｐｌｅ.com" have one key. It
+// is what the database holds unique and what rate and mail limits count.
 //
 // It fails with ErrInvalidEmail, or ErrEmailDomain for a refused domain
 // (wrapped with the reason), when the address has no key. The length limit is the form's to apply: a key may be longer

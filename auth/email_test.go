@@ -32,8 +32,8 @@ func TestNormalizeEmail(t *testing.T) {
 	}
 }
 
-// TestEmailKeyOneAccount: the spellings DESIGN.md names as one address
-// have one key, and different addresses keep different keys.
+// TestEmailKeyOneAccount: the spellings docs/ARCHITECTURE.md names as one
+// address have one key, and different addresses keep different keys.
 func TestEmailKeyOneAccount(t *testing.T) {
 	for _, group := range [][]string{
 		{"ä@example.com", "Ä@example.com", "Ä@EXAMPLE.com", " ä@example.com\t", "a\u0308@example.com", "A\u0308@Example.Com", "ä@ｅｘａｍｐｌｅ.com"},

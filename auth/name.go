@@ -15,9 +15,9 @@ var (
 	ErrNameCharacters = errors.New("a name cannot contain line breaks, tabs, other control characters or characters that change the direction of text")
 )
 
-// CheckName applies DESIGN.md's "names" row to a display name: at most
-// MaxNameLength characters, valid UTF-8, and none of the characters that
-// let a name rewrite the text around it. A name is shown in pages and
+// CheckName applies docs/ARCHITECTURE.md's "Names" rule to a display name:
+// at most MaxNameLength characters, valid UTF-8, and none of the characters
+// that let a name rewrite the text around it. A name is shown in pages and
 // greets the owner in mail; with a line break in it, "there,\r\n\r\nYour
 // account is locked…" becomes paragraphs of its own in the message, and a
 // bidirectional override makes the rest of a line read backwards. The empty

@@ -12,7 +12,8 @@ import (
 	"golang.org/x/text/secure/precis"
 )
 
-// Params are the OWASP argon2id parameters from DESIGN.md: m=19 MiB, t=2, p=1.
+// Params are OWASP's argon2id parameters, m=19 MiB, t=2, p=1
+// (docs/ARCHITECTURE.md, "Passwords").
 var Params = &argon2id.Params{
 	Memory:      19 * 1024,
 	Iterations:  2,

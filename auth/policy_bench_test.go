@@ -38,8 +38,9 @@ func worstCasePasswords() []namedPassword {
 }
 
 // BenchmarkPolicyWorstCase is the cost of one policy check on the worst
-// inputs known, against an ordinary password in the same run (DESIGN.md:
-// at most 50 ms of CPU for any password of up to 128 characters). cpu-ns/op
+// inputs known, against an ordinary password in the same run
+// (docs/ARCHITECTURE.md, "Password policy": at most 50 ms of CPU for any
+// password of up to 128 characters). cpu-ns/op
 // is the process's CPU time (garbage collection included), which on a busy
 // machine is a fairer figure than the wall-clock ns/op.
 func BenchmarkPolicyWorstCase(b *testing.B) {

@@ -185,7 +185,7 @@ func serveBaseline() error {
 }
 
 // argon2Rate is the raw password-check rate of this machine: GOMAXPROCS
-// goroutines verifying an argon2id hash (DESIGN.md's parameters) in a loop
+// goroutines verifying an argon2id hash (auth.Params) in a loop
 // for the window, counting checks that finish inside it. No HTTP, no
 // database: the most a sign-in endpoint could ever do.
 func argon2Rate(ctx context.Context, hash, password string, window time.Duration) (result, error) {

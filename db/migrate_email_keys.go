@@ -16,7 +16,7 @@ import (
 // emailKeysVersion is migration 4, the canonical email keys. It is Go, not
 // SQL, because its backfill needs auth.EmailKey (Unicode case folding and
 // IDNA), which SQLite cannot compute; it is registered beside the embedded
-// SQL files in Migrate. A fork's next migration is 00005.
+// SQL files in Migrate. A fork's next migration is 00006.
 const emailKeysVersion = 4
 
 func emailKeysMigration() *goose.Migration {
@@ -109,7 +109,7 @@ func keyUsers(ctx context.Context, tx *sql.Tx) error {
 	if len(shared) > 0 || len(keyless) > 0 {
 		sort.Strings(shared)
 		return fmt.Errorf("%w: nothing was changed.\n"+
-			"From this version one address is one account: the case of its letters and the way its domain is written no longer make another address (DESIGN.md, \"emails\"). These accounts break that rule:\n%s\n"+
+			"From this version one address is one account: the case of its letters and the way its domain is written no longer make another address (docs/ARCHITECTURE.md, \"Email addresses\"). These accounts break that rule:\n%s\n"+
 			"Keep one account for each address, and delete the others or give them another address, for example with\n"+
 			"  sqlite3 DATABASE_PATH \"DELETE FROM users WHERE id = N\"\n"+
 			"  sqlite3 DATABASE_PATH \"UPDATE users SET email = 'another@example.com' WHERE id = N\"\n"+

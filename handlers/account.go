@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"latchkey/internal/timetext"
 	"latchkey/views"
 )
 
@@ -12,7 +13,7 @@ import (
 func (h *Handlers) dashboard(c echo.Context) error {
 	u := currentUser(c)
 	return render(c, http.StatusOK, views.Dashboard(h.page(c, "Dashboard"), views.Account{
-		Name: u.Name, Email: u.Email, Verified: u.Verified(), Since: u.CreatedAt.UTC().Format("2 January 2006"),
+		Name: u.Name, Email: u.Email, Verified: u.Verified(), Since: timetext.Date(u.CreatedAt),
 	}))
 }
 

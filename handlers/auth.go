@@ -100,7 +100,8 @@ func (h *Handlers) login(c echo.Context) error {
 	var f loginForm
 	errs := bind(c, &f)
 	if f.Next == "" {
-		// DESIGN.md: next may come as a field or in the query string.
+		// next may come as a field or in the query string (the route table
+		// of docs/ARCHITECTURE.md).
 		f.Next = c.QueryParam("next")
 	}
 	remember := f.Remember != "" && f.Remember != "off" && f.Remember != "false"

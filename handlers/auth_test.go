@@ -171,7 +171,8 @@ func TestCookiesSecureUnderHTTPS(t *testing.T) {
 	app.createUser(t, "Ada", "ada@example.com", strongPassword)
 	c := app.client()
 	res := c.get("/login")
-	// Under https the CSRF cookie is __Host- prefixed (DESIGN.md, CSRF).
+	// Under https the CSRF cookie is __Host- prefixed (docs/ARCHITECTURE.md,
+	// "CSRF").
 	csrf := setCookie(res, "__Host-csrf")
 	if csrf == nil || !csrf.Secure || !csrf.HttpOnly {
 		t.Fatalf("CSRF cookie %q: want Secure and HttpOnly", setCookieLine(res, "__Host-csrf"))

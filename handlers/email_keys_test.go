@@ -15,9 +15,10 @@ import (
 	"latchkey/auth"
 )
 
-// Tests of DESIGN.md's "emails" row: one address is one account under its
-// canonical key (Unicode case folding of the local part, IDNA UTS #46 of
-// the domain), and an address whose domain IDNA refuses is a 422.
+// Tests of docs/ARCHITECTURE.md's "Email addresses": one address is one
+// account under its canonical key (Unicode case folding of the local part,
+// IDNA UTS #46 of the domain), and an address whose domain IDNA refuses is
+// a 422.
 
 // otherSpellings are ways to type ä@example.com: another case, another
 // case of the domain, a fullwidth domain, the decomposed ä (a + U+0308),

@@ -9,7 +9,7 @@ import (
 
 	"latchkey/accounts"
 	"latchkey/auth"
-	"latchkey/mail"
+	"latchkey/internal/timetext"
 	"latchkey/views"
 )
 
@@ -60,12 +60,12 @@ func (h *Handlers) verifyRequest(c echo.Context) error {
 		email = h.sessions.PopString(c.Request().Context(), sessionKeyEmail)
 		kind = h.sessions.PopString(c.Request().Context(), sessionKeySent)
 	}
-	sent := views.Sent{Email: email, What: "a sign-in link", Lasts: mail.Lasts(h.accounts.TTL.For(auth.PurposeLogin))}
+	sent := views.Sent{Email: email, What: "a sign-in link", Lasts: timetext.Duration(h.accounts.TTL.For(auth.PurposeLogin))}
 	switch kind {
 	case sentReset:
-		sent.What, sent.Lasts = "a link to reset your password", mail.Lasts(h.accounts.TTL.For(auth.PurposeResetPassword))
+		sent.What, sent.Lasts = "a link to reset your password", timetext.Duration(h.accounts.TTL.For(auth.PurposeResetPassword))
 	case sentConfirmation:
-		sent.What, sent.Lasts, sent.Signup = "a link to confirm your address", mail.Lasts(h.accounts.TTL.For(auth.PurposeVerifyEmail)), true
+		sent.What, sent.Lasts, sent.Signup = "a link to confirm your address", timetext.Duration(h.accounts.TTL.For(auth.PurposeVerifyEmail)), true
 	}
 	return render(c, http.StatusOK, views.VerifyRequest(h.page(c, "Check your email"), sent))
 }

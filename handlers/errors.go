@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"latchkey/auth"
+	"latchkey/internal/timetext"
 	"latchkey/views"
 )
 
@@ -109,7 +110,7 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 	case errors.As(err, &tooMany):
 		status, heading = http.StatusTooManyRequests, "Too many attempts"
 		c.Response().Header().Set("Retry-After", tooMany.retryAfter())
-		message = "You've made too many attempts in a short time. Please wait " + waitWords(tooMany.retryAfter()) + " and try again."
+		message = "You've made too many attempts in a short time. Please wait " + timetext.Seconds(tooMany.retrySeconds()) + " and try again."
 	case errors.Is(err, errCSRF):
 		status, heading = http.StatusForbidden, "This form has expired"
 		message = "For your security, forms expire and only work from this site. Go back, reload the page and try again."
@@ -162,13 +163,6 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 	if err := render(c, status, views.ErrorPage(p, status, heading, message, rid)); err != nil {
 		h.log.ErrorContext(c.Request().Context(), "render error page", "err", err)
 	}
-}
-
-func waitWords(seconds string) string {
-	if seconds == "1" {
-		return "1 second"
-	}
-	return seconds + " seconds"
 }
 
 // authErrors are the pages of /auth/error?error=CODE, named as in Auth.js.

@@ -38,8 +38,8 @@ func getValidation() *validation {
 			}
 			return f.Tag.Get("form")
 		})
-		// personname is DESIGN.md's "names" row beyond its length: no
-		// control characters and no bidirectional controls. Every form
+		// personname is docs/ARCHITECTURE.md's "Names" rule beyond its
+		// length: no control characters and no bidirectional controls. Every form
 		// that takes a name uses it: validate:"required,max=100,personname".
 		if err := v.RegisterValidation("personname", func(fl validator.FieldLevel) bool {
 			return auth.CheckName(fl.Field().String()) == nil

@@ -3,11 +3,14 @@
 // error handler that turns errors into pages.
 //
 // A handler binds and validates a form, calls accounts (or db directly for
-// a feature's plain reads and writes, like notes.go), then redirects with
-// 303 or renders a view. Handlers hold no SQL, no hashing and no SMTP.
+// a feature's plain reads and writes, like notes.go, and for the
+// development mailbox's list of the outbox), then redirects with 303 or
+// renders a view. Handlers hold no SQL, no hashing and no SMTP.
 //
-// It may import accounts, auth, db, device, views, static, and mail (only for the
-// development mailbox page); nothing imports handlers except package main.
+// It may import accounts, auth, db, device, views, static and
+// internal/timetext (how pages write times), never mail: email is queued
+// by accounts, and the mailbox page reads the outbox through db. Nothing
+// imports handlers except package main.
 package handlers
 
 import (

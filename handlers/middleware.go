@@ -29,9 +29,10 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-// securityHeaders sets the headers of DESIGN.md on every response.
-// no-referrer everywhere keeps a token in a URL from leaking to another site
-// through the Referer header; the app itself never reads Referer.
+// securityHeaders sets the headers of docs/ARCHITECTURE.md ("Headers and
+// caching") on every response. no-referrer everywhere keeps a token in a
+// URL from leaking to another site through the Referer header; the app
+// itself never reads Referer.
 func securityHeaders(hsts bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -389,8 +390,9 @@ func redirectToLogin(c echo.Context) error {
 }
 
 // loginURL is /login?next=<path>. The slashes of the path stay as they are
-// (a query may hold them unescaped), so the link reads the way DESIGN.md
-// writes it, /login?next=/dashboard; everything else is query-escaped.
+// (a query may hold them unescaped), so the link reads the way
+// docs/ARCHITECTURE.md writes it, /login?next=/dashboard; everything else
+// is query-escaped.
 func loginURL(next string) string {
 	return "/login?next=" + strings.ReplaceAll(url.QueryEscape(next), "%2F", "/")
 }

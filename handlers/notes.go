@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"latchkey/db"
+	"latchkey/internal/timetext"
 	"latchkey/views"
 )
 
@@ -124,5 +125,5 @@ func noteID(c echo.Context) (int64, bool) {
 
 // noteView is what a page shows of a note: plain values, no database type.
 func noteView(n db.Note) views.Note {
-	return views.Note{ID: n.ID, Body: n.Body, Updated: n.UpdatedAt.UTC().Format(timeFormat)}
+	return views.Note{ID: n.ID, Body: n.Body, Updated: timetext.Moment(n.UpdatedAt)}
 }

@@ -14,10 +14,11 @@ import (
 	"latchkey/auth"
 )
 
-// limits holds the token buckets of DESIGN.md's rate limits: per client IP
-// on every limited route, per (IP, email) for failed passwords, and per
-// signed-in user on the settings forms that check a password or send mail.
-// A bucket allows a burst, then one request per interval.
+// limits holds the token buckets of the rate limits (docs/ARCHITECTURE.md,
+// "Rate limits"): per client IP on every limited route, per (IP, email) for
+// failed passwords, and per signed-in user on the settings forms that check
+// a password or send mail. A bucket allows a burst, then one request per
+// interval.
 //
 // There is deliberately no per-account bucket at sign-in: a flood from one
 // IP would then lock the real owner out from everywhere. The per-user
@@ -119,10 +120,12 @@ func (e *errTooMany) Error() string { return "too many requests" }
 
 func tooManyRequests(wait time.Duration) error { return &errTooMany{wait: wait} }
 
-// retryAfter is the Retry-After value in whole seconds, at least 1.
-func (e *errTooMany) retryAfter() string {
-	return strconv.Itoa(max(1, int(math.Ceil(e.wait.Seconds()))))
-}
+// retryAfter is the Retry-After value: retrySeconds as text.
+func (e *errTooMany) retryAfter() string { return strconv.Itoa(e.retrySeconds()) }
+
+// retrySeconds is the wait in whole seconds, at least 1: Retry-After has
+// no finer unit.
+func (e *errTooMany) retrySeconds() int { return max(1, int(math.Ceil(e.wait.Seconds()))) }
 
 // keyedLimiter is one rate.Limiter per key. Memory stays bounded: a bucket
 // that has been idle long enough to refill completely behaves exactly like a

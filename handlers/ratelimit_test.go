@@ -12,9 +12,9 @@ import (
 	"latchkey/internal/clocktest"
 )
 
-// limitedRoutes are DESIGN.md's rate-limited routes, each with a request
-// that costs no hash (an empty form, a junk token), so the tests spend
-// their time on the limiter and not on argon2id.
+// limitedRoutes are the rate-limited routes (perIP in docs/ARCHITECTURE.md),
+// each with a request that costs no hash (an empty form, a junk token), so
+// the tests spend their time on the limiter and not on argon2id.
 var limitedRoutes = []struct {
 	name string
 	send func(c *client) *response

@@ -10,8 +10,8 @@ import (
 )
 
 // A hash made with weaker parameters than today's is replaced on the next
-// successful sign-in (DESIGN.md: "hashes re-made on sign-in when
-// parameters change"), and a failed sign-in leaves it alone.
+// successful sign-in (docs/ARCHITECTURE.md, "Passwords"), and a failed
+// sign-in leaves it alone.
 func TestSignInRehashesOldParameters(t *testing.T) {
 	app := newTestApp(t)
 	ctx := context.Background()

@@ -10,8 +10,8 @@ import "github.com/labstack/echo/v4"
 // a panic in the error handler is caught too), security headers, body
 // limit, session load/save, CSRF. Routes marked h.limits.perIP are rate
 // limited per client IP before the handler runs, and those marked perUser
-// per signed-in user; /login and the settings forms also limit failed
-// passwords per (IP, email) inside the handler.
+// per signed-in user; /login, /verify-email and the settings forms also
+// limit failed passwords per (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
 	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS),
 		limitBody(maxBodyBytes), h.loadSession(), h.csrf())

@@ -140,8 +140,8 @@ func (h *Handlers) liveSession(c echo.Context) (bool, error) {
 }
 
 // saveSession stores what the request changed in the session, just before
-// the response header is written, with DESIGN.md's rules for what reaches
-// the database:
+// the response header is written, with the rules of docs/ARCHITECTURE.md
+// ("Sessions") for what reaches the database:
 //
 //   - a session nothing changed writes nothing (the common case: every
 //     signed-in page view that only reads);

@@ -9,7 +9,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 )
 
-// NewSessions configures scs as DESIGN.md says: tokens stored hashed,
+// NewSessions configures scs as docs/ARCHITECTURE.md ("Sessions") says:
+// tokens stored hashed,
 // HttpOnly SameSite=Lax cookie, Secure under https, a browser-session
 // cookie unless "remember me" was ticked.
 //

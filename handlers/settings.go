@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"latchkey/accounts"
 	"latchkey/auth"
 	"latchkey/device"
+	"latchkey/internal/timetext"
 	"latchkey/views"
 )
 
@@ -35,7 +35,7 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 	s := views.Settings{Name: u.Name, Email: u.Email, Verified: u.Verified(), PendingEmail: pending,
 		HasPassword: u.HasPassword(), NameValue: u.Name}
 	if h.accounts.RecentlySignedIn(current, h.cfg.SudoWindow) {
-		s.SudoUntil = current.AuthenticatedAt.Add(h.cfg.SudoWindow).UTC().Format("15:04 UTC")
+		s.SudoUntil = timetext.Clock(current.AuthenticatedAt.Add(h.cfg.SudoWindow))
 	}
 	now := h.now()
 	for _, r := range sessions {
@@ -44,7 +44,7 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 			ip = "unknown"
 		}
 		row := views.SessionRow{ID: r.ID, Device: device.Describe(r.UserAgent), IP: ip,
-			Created: r.CreatedAt.UTC().Format(timeFormat), LastSeen: ago(now, r.LastSeenAt), Current: r.ID == current.ID}
+			Created: timetext.Moment(r.CreatedAt), LastSeen: timetext.Ago(now, r.LastSeenAt), Current: r.ID == current.ID}
 		if row.Current {
 			// This device first: it is the one people look for.
 			s.Sessions = append([]views.SessionRow{row}, s.Sessions...)
@@ -53,30 +53,6 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 		}
 	}
 	return s, nil
-}
-
-// timeFormat is how pages show a moment, always in UTC.
-const timeFormat = "2 Jan 2006, 15:04 UTC"
-
-// ago says how long ago t was, in words. Activity is recorded at most once
-// a minute, so anything under two minutes is "now".
-func ago(now, t time.Time) string {
-	d := now.Sub(t)
-	plural := func(n int, unit string) string {
-		if n == 1 {
-			return "1 " + unit + " ago"
-		}
-		return strconv.Itoa(n) + " " + unit + "s ago"
-	}
-	switch {
-	case d < 2*time.Minute:
-		return "Active now"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute")
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour")
-	}
-	return plural(int(d/(24*time.Hour)), "day")
 }
 
 // renderSettings renders /settings; failed names the form whose errs these
@@ -305,9 +281,10 @@ type deleteAccountForm struct {
 
 // deleteAccount deletes the account with its sessions and tokens, once the
 // user has shown they mean it, then signs this browser out. Typing the
-// current password is that confirmation (DESIGN.md's contract: the field
-// current_password alone). Inside the sudo window no password is needed,
-// so there the ticked box is what keeps a stray click from deleting.
+// current password is that confirmation (the contract in
+// docs/ARCHITECTURE.md: the field current_password alone). Inside the sudo
+// window no password is needed, so there the ticked box is what keeps a
+// stray click from deleting.
 func (h *Handlers) deleteAccount(c echo.Context) error {
 	var f deleteAccountForm
 	errs := bind(c, &f)

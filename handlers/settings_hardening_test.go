@@ -257,8 +257,9 @@ func TestSettingsRateLimitPerIPAcrossUsers(t *testing.T) {
 	}
 }
 
-// badNameInputs are names DESIGN.md's "names" row refuses: the attack of
-// issue 13, each kind of control character, each bidirectional control.
+// badNameInputs are names docs/ARCHITECTURE.md's "Names" rule refuses: the
+// attack of issue 13, each kind of control character, each bidirectional
+// control.
 var badNameInputs = map[string]string{
 	"mail injection": "there,\r\n\r\nYour account is locked. Restore it at https://evil.example/restore",
 	"CRLF":           "Ada\r\nLovelace",

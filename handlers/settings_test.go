@@ -559,8 +559,8 @@ func TestSettingsEmailChangeAddressTakenMeanwhile(t *testing.T) {
 	}
 }
 
-// DESIGN.md's contract for POST /settings/delete is the field
-// current_password alone: a typed password is confirmation enough.
+// The contract of POST /settings/delete (docs/ARCHITECTURE.md) is the
+// field current_password alone: a typed password is confirmation enough.
 func TestSettingsDeleteWithThePasswordAlone(t *testing.T) {
 	app := newTestApp(t)
 	a := app.browser(uaChromeMac)

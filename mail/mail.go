@@ -2,9 +2,11 @@
 // on go-mail, a development sender that only logs, the outbox worker that
 // delivers queued messages with retries, and the bodies of every message.
 //
-// It may import db (to read the outbox) and nothing else of Latchkey; never
-// echo, handlers or accounts. Requests do not call a Mailer: they queue a message in the database in the same
-// transaction as the token it carries, and the Worker delivers it.
+// It may import db (to read the outbox) and internal/timetext (how long a
+// link lasts and when a notice's event happened, in words) and nothing else
+// of Latchkey; never echo, handlers or accounts. Requests do not call a
+// Mailer: they queue a message in the database in the same transaction as
+// the token it carries, and the Worker delivers it.
 package mail
 
 import (

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"latchkey/internal/timetext"
 )
 
 // DefaultAppName is the product's name when no APP_NAME is given.
@@ -76,26 +78,10 @@ func (e Email) hello() string {
 	return "Hello " + e.Name + ","
 }
 
-// Lasts says how long a link works, in words.
-func Lasts(d time.Duration) string {
-	switch {
-	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%d days", d/(24*time.Hour))
-	case d >= time.Hour && d%time.Hour == 0:
-		if d == time.Hour {
-			return "1 hour"
-		}
-		return fmt.Sprintf("%d hours", d/time.Hour)
-	case d >= time.Minute:
-		return fmt.Sprintf("%d minutes", d/time.Minute)
-	}
-	return d.String()
-}
-
 // LoginLink is the magic sign-in link.
 func (m Messages) LoginLink(to, name, link string, ttl time.Duration) Email {
 	return Email{App: m.app(), To: to, Name: name, Subject: "Your " + m.app() + " sign-in link", Heading: "Sign in to " + m.app(),
-		Lines:  []string{"Use the button below to sign in. The link works once and for " + Lasts(ttl) + "."},
+		Lines:  []string{"Use the button below to sign in. The link works once and for " + timetext.Duration(ttl) + "."},
 		Button: "Sign in", Link: link, Footer: "If you didn't ask to sign in, you can ignore this email: nobody can sign in without this link."}
 }
 
@@ -104,14 +90,14 @@ func (m Messages) LoginLink(to, name, link string, ttl time.Duration) Email {
 // nothing the person who signed up chose: no name, only our own text.
 func (m Messages) VerifyEmail(to, link string, ttl time.Duration) Email {
 	return Email{App: m.app(), To: to, Subject: "Confirm your email address", Heading: "Confirm your email address",
-		Lines:  []string{"Someone used this email address to sign up for " + m.app() + ". If it was you, please confirm that this is your address. The link works for " + Lasts(ttl) + "."},
+		Lines:  []string{"Someone used this email address to sign up for " + m.app() + ". If it was you, please confirm that this is your address. The link works for " + timetext.Duration(ttl) + "."},
 		Button: "Confirm my address", Link: link, Footer: "If you didn't sign up for " + m.app() + ", you can ignore this email."}
 }
 
 // ResetPassword carries a password reset link.
 func (m Messages) ResetPassword(to, name, link string, ttl time.Duration) Email {
 	return Email{App: m.app(), To: to, Name: name, Subject: "Reset your " + m.app() + " password", Heading: "Reset your password",
-		Lines:  []string{"Someone (hopefully you) asked to reset the password for this account. The link works once and for " + Lasts(ttl) + "."},
+		Lines:  []string{"Someone (hopefully you) asked to reset the password for this account. The link works once and for " + timetext.Duration(ttl) + "."},
 		Button: "Choose a new password", Link: link, Footer: ignoreIfNotYou}
 }
 
@@ -129,7 +115,7 @@ func (m Messages) SignupAttempt(to, name, loginURL, resetURL string) Email {
 // happened, when and from where, and what to do if it wasn't them.
 func (m Messages) Notice(to, name, subject, what string, at time.Time, device, ip, settingsURL string) Email {
 	return Email{App: m.app(), To: to, Name: name, Subject: subject, Heading: subject,
-		Lines:  []string{what, fmt.Sprintf("When: %s. Device: %s. IP address: %s.", at.UTC().Format("2 Jan 2006 15:04 MST"), device, ip)},
+		Lines:  []string{what, fmt.Sprintf("When: %s. Device: %s. IP address: %s.", timetext.MailMoment(at), device, ip)},
 		Button: "Review your account", Link: settingsURL,
 		Footer: "If this wasn't you, reset your password now and sign out your other sessions from your account settings."}
 }
@@ -141,6 +127,6 @@ func (m Messages) Notice(to, name, subject, what string, at time.Time, device, i
 // says nothing about that either.
 func (m Messages) ConfirmEmailChange(to, link string, ttl time.Duration) Email {
 	return Email{App: m.app(), To: to, Subject: "Confirm your new email address", Heading: "Confirm your new email address",
-		Lines:  []string{"Someone asked to change the email address of their account at " + m.app() + " to this one. If it was you, use the link while signed in to that account: the change happens then. The link works once and for " + Lasts(ttl) + "."},
+		Lines:  []string{"Someone asked to change the email address of their account at " + m.app() + " to this one. If it was you, use the link while signed in to that account: the change happens then. The link works once and for " + timetext.Duration(ttl) + "."},
 		Button: "Confirm the change", Link: link, Footer: "If you didn't ask for this, ignore this email: nothing changes."}
 }

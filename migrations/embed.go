@@ -4,7 +4,7 @@
 //
 // Version 4 is not here: it backfills canonical email keys, which only Go
 // can compute, so it is a Go migration in db/migrate_email_keys.go,
-// registered beside these files. The next file is 00005.
+// registered beside these files. The next file is 00006.
 //
 // It imports only embed; only db imports it.
 package migrations

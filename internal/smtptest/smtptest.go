@@ -2,7 +2,7 @@
 // net/http/httptest does for HTTP: messages are received over the wire by
 // github.com/emersion/go-smtp and parsed with net/mail and mime/multipart,
 // so a test reads what a mail client would show. It imports no Latchkey
-// package, only go-smtp and the standard library.
+// package, only go-smtp (with its go-sasl) and the standard library.
 package smtptest
 
 import (
