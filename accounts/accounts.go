@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -59,11 +60,17 @@ type Config struct {
 	// MailQueued is called after a transaction that queued mail commits, to
 	// wake the sender; nil is fine.
 	MailQueued func()
+	// Providers are the identity providers whose settings are present.
+	Providers []Provider
+	// ProviderClient makes every call to a provider; nil is
+	// NewProviderClient() (ProviderTimeout).
+	ProviderClient *http.Client
 }
 
 // Service is every account operation; New builds it.
 type Service struct {
 	Config
+	providers map[string]*provider
 }
 
 // New returns the service for cfg. DB, Hasher and Log are required; Now nil
@@ -75,7 +82,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{Config: cfg}, nil
+	s := &Service{Config: cfg}
+	if err := s.initProviders(); err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	return s, nil
 }
 
 // Errors a caller maps to messages. They never say whether an address has
