@@ -181,6 +181,11 @@ type ProviderFlow struct {
 	Nonce    string `json:"nonce"`
 }
 
+// StateMatches reports whether state is this flow's.
+func (f ProviderFlow) StateMatches(state string) bool {
+	return f.State != "" && subtle.ConstantTimeCompare([]byte(f.State), []byte(state)) == 1
+}
+
 // StartProviderFlow begins a sign-in with provider id: it returns the
 // provider's authorization URL (with a fresh state, a PKCE S256 challenge
 // and, for OpenID Connect, a nonce) and the flow the caller keeps in this
@@ -219,7 +224,7 @@ func (s *Service) FinishProviderFlow(ctx context.Context, f ProviderFlow, state,
 	if !ok {
 		return ProviderUser{}, ErrUnknownProvider
 	}
-	if f.State == "" || subtle.ConstantTimeCompare([]byte(f.State), []byte(state)) != 1 {
+	if !f.StateMatches(state) {
 		return ProviderUser{}, fmt.Errorf("%w: state does not match this browser's", ErrProviderFlow)
 	}
 	if code == "" || len(code) > maxCodeLength {
