@@ -99,9 +99,20 @@ func TestProviderStateBoundToBrowserAndSingleUse(t *testing.T) {
 		t.Fatalf("%d accounts made from a callback in the wrong browser", n)
 	}
 
-	// The right browser, once.
+	// The right browser, once: even were the provider to take the code
+	// twice, this browser's flow is gone.
+	w.github.mu.Lock()
+	w.github.lax = true
+	w.github.mu.Unlock()
 	assertLocation(t, victim.get(callback), "/dashboard")
 	victim.assertAuthError(victim.get(callback), codeCallback, http.StatusBadRequest)
+
+	// This browser's own good code with a state that is not its flow's.
+	c := w.app.client()
+	good, _ := url.Parse(approve(t, c.startAt("/login/oauth/github", url.Values{})))
+	c.assertAuthError(c.get(good.Path+"?"+url.Values{"code": {good.Query().Get("code")}, "state": {"forged"}}.Encode()),
+		codeCallback, http.StatusBadRequest)
+	assertStatus(t, c.get("/dashboard"), http.StatusSeeOther)
 
 	// No state, a wrong state, a state with the flow of another provider.
 	for _, q := range []string{"code=1-code", "code=1-code&state=", "code=1-code&state=nope"} {
@@ -109,7 +120,7 @@ func TestProviderStateBoundToBrowserAndSingleUse(t *testing.T) {
 		c.startAt("/login/oauth/github", url.Values{})
 		c.assertAuthError(c.get("/login/oauth/github/callback?"+q), codeCallback, http.StatusBadRequest)
 	}
-	c := w.app.client()
+	c = w.app.client()
 	u := c.startAt("/login/oauth/github", url.Values{})
 	c.assertAuthError(c.get("/login/oauth/oidc/callback?code=x&state="+u.Query().Get("state")), codeCallback, http.StatusBadRequest)
 
