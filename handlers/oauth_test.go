@@ -218,7 +218,19 @@ func TestProviderUnverifiedEmail(t *testing.T) {
 		{Email: "new@example.com", Primary: true, Verified: false}, {Email: "victim2@example.com", Verified: true}}})
 	c = w.app.client()
 	c.assertAuthError(c.signInWith("github"), codeNotLinked, http.StatusForbidden)
-	if n := w.app.countUsers(t, ""); n != 1 {
+	// Nor does an unverified address make an account, or take over one
+	// registered but never confirmed.
+	w.app.createUnconfirmedUser(t, "Pending", "pending@example.com", strongPassword)
+	for _, email := range []string{"fresh@example.com", "pending@example.com"} {
+		w.oidc.QueueUser(&oidcUser{sub: email, email: email, verified: false})
+		c = w.app.client()
+		c.assertAuthError(c.signInWith("oidc"), codeNotLinked, http.StatusForbidden)
+	}
+	pending, _ := w.app.acc.FindUser(context.Background(), "pending@example.com")
+	if pending.Verified() || !pending.HasPassword() || pending.Name != "Pending" {
+		t.Fatalf("an unverified address took over an account: %+v", pending)
+	}
+	if n := w.app.countUsers(t, ""); n != 2 {
 		t.Fatalf("%d users", n)
 	}
 	if n := w.app.count(t, "identities", ""); n != 0 {
@@ -463,14 +475,18 @@ func TestProviderConnectIdentityOfAnotherAccount(t *testing.T) {
 		t.Fatalf("%d identities", n)
 	}
 
-	// Started as Eve, finished signed out: nothing connected, nobody
-	// signed in.
+	// Started as Eve, finished signed in as someone else in the same
+	// browser, or signed out: nothing connected.
+	w.app.createUser(t, "Frank", "frank@example.com", strongPassword)
 	w.github.approveAs(&githubUser{ID: 101, Login: "eve", Emails: []githubEmail{{Email: "eve@users.example", Primary: true, Verified: true}}})
 	callback := approve(t, c.startAt("/settings/connections/github", url.Values{}))
+	assertStatus(t, c.login("frank@example.com", strongPassword), http.StatusSeeOther)
+	c.assertAuthError(c.get(callback), codeCallback, http.StatusBadRequest)
+	callback = approve(t, c.startAt("/settings/connections/github", url.Values{}))
 	assertStatus(t, c.postForm("/logout", url.Values{}), http.StatusSeeOther)
 	c.assertAuthError(c.get(callback), codeCallback, http.StatusBadRequest)
 	if n := w.app.count(t, "identities", "subject = '101'"); n != 0 {
-		t.Fatal("connected after signing out")
+		t.Fatal("connected to an account that did not start the flow")
 	}
 }
 
