@@ -1,7 +1,10 @@
 // Package accounts is the vocabulary of Latchkey's domain: Register,
 // SignInWithPassword, DeliverLoginLink, ConsumeLoginLink, VerifyEmail,
-// RequestPasswordReset, ResetPassword, and the session records behind
-// "sign out everywhere".
+// RequestPasswordReset, ResetPassword, the session records behind
+// "sign out everywhere", and sign-in with identity providers
+// (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
+// ConnectIdentity), which talk to the providers through golang.org/x/oauth2
+// and go-oidc with one client that has timeouts.
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
 // of browsers, for notices) and mail (message bodies, queued in the outbox

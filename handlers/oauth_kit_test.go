@@ -159,8 +159,8 @@ type githubServer struct {
 	apiFailure string
 	// lax lets a code be exchanged more than once, as a careless provider
 	// might: then only the app's own checks stand.
-	lax bool
-	hang       chan struct{}
+	lax  bool
+	hang chan struct{}
 }
 
 type githubGrant struct {
