@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -9,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,6 +126,22 @@ func (s *Service) ConfiguredProviders() []ProviderInfo {
 	return out
 }
 
+// ProviderOrigins are the origins (scheme://host) the browser is sent to
+// at the providers: the issuer's for OpenID Connect, whose authorization
+// endpoint is on the same origin at every provider we know of, and the
+// AuthURL's otherwise.
+func (s *Service) ProviderOrigins() []string {
+	var out []string
+	for _, p := range s.Providers {
+		if u, err := url.Parse(cmp.Or(p.Issuer, p.AuthURL)); err == nil && u.Host != "" {
+			if o := u.Scheme + "://" + u.Host; !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
 // ProviderName is the name people read for the provider id, or "".
 func (s *Service) ProviderName(id string) string {
 	if p, ok := s.providers[id]; ok {
@@ -155,6 +174,10 @@ func (s *Service) discover(ctx context.Context, p *provider) (oauth2.Endpoint, *
 		return oauth2.Endpoint{}, nil, fmt.Errorf("%w: discover %s: %v", ErrProviderFlow, p.ID, safeErr(err))
 	}
 	p.endpoint = op.Endpoint()
+	if a, err := url.Parse(p.endpoint.AuthURL); err != nil || !strings.HasPrefix(p.Issuer, a.Scheme+"://"+a.Host) {
+		s.Log.WarnContext(ctx, "the provider's authorization endpoint is not on its issuer's origin: the pages' form-action will stop browsers going there",
+			"provider", p.ID, "authorization_endpoint", p.endpoint.AuthURL)
+	}
 	p.endpoint.AuthStyle = p.AuthStyle
 	// go-oidc checks the signature (only the algorithms the provider
 	// announces, never "none"), the issuer, the audience and the expiry.

@@ -30,7 +30,17 @@ func TestProviderButtons(t *testing.T) {
 			assertContains(t, res, want)
 		}
 	}
-	assertContains(t, c.get("/login?next=/notes"), `name="next" value="/notes"`)
+	res := c.get("/login?next=/notes")
+	assertContains(t, res, `name="next" value="/notes"`)
+	// Browsers apply form-action to the redirect after the form's POST: it
+	// must allow the providers, or the button goes nowhere.
+	csp := res.Header.Get("Content-Security-Policy")
+	issuer, _ := url.Parse(w.oidc.Issuer())
+	for _, origin := range []string{w.github.URL, "http://" + issuer.Host} {
+		if !strings.Contains(csp, "form-action 'self' ") || !strings.Contains(csp, " "+origin) {
+			t.Fatalf("CSP %q does not let forms reach %s", csp, origin)
+		}
+	}
 }
 
 // A new identity with a verified address makes a confirmed account

@@ -13,7 +13,7 @@ import "github.com/labstack/echo/v4"
 // per signed-in user; /login and the settings forms also limit failed
 // passwords per (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
-	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS),
+	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS, h.accounts.ProviderOrigins()),
 		limitBody(maxBodyBytes), h.loadSession(), h.csrf())
 
 	e.GET("/static/:file", serveStatic)
