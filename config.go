@@ -13,6 +13,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
+
+	"latchkey/accounts"
 )
 
 // Config is every setting, read from the environment and an optional .env
@@ -62,6 +64,38 @@ type Config struct {
 	// SecretKey is 32 random bytes in base64, the key that encrypts
 	// secrets kept at rest (authenticator secrets). Never logged.
 	SecretKey string `env:"SECRET_KEY"`
+
+	// Identity providers: each appears on /login and /signup only when its
+	// client id is set. The redirect URI to register with a provider is
+	// BASE_URL/login/oauth/{github,google,oidc}/callback.
+	GitHubClientID     string `env:"GITHUB_CLIENT_ID"`
+	GitHubClientSecret string `env:"GITHUB_CLIENT_SECRET"`
+	// GitHubURL and GitHubAPIURL point at GitHub Enterprise.
+	GitHubURL          string `env:"GITHUB_URL" envDefault:"https://github.com"`
+	GitHubAPIURL       string `env:"GITHUB_API_URL" envDefault:"https://api.github.com"`
+	GoogleClientID     string `env:"GOOGLE_CLIENT_ID"`
+	GoogleClientSecret string `env:"GOOGLE_CLIENT_SECRET"`
+	OIDCIssuer         string `env:"OIDC_ISSUER"`
+	OIDCClientID       string `env:"OIDC_CLIENT_ID"`
+	OIDCClientSecret   string `env:"OIDC_CLIENT_SECRET"`
+	// OIDCName is the generic provider's button label.
+	OIDCName string `env:"OIDC_NAME" envDefault:"Single sign-on"`
+}
+
+// IdentityProviders are the providers whose settings are present. A fork
+// adds one here: one accounts.Provider value and its settings above.
+func (c Config) IdentityProviders() []accounts.Provider {
+	var ps []accounts.Provider
+	if c.GitHubClientID != "" {
+		ps = append(ps, accounts.GitHub(c.GitHubClientID, c.GitHubClientSecret, c.GitHubURL, c.GitHubAPIURL))
+	}
+	if c.GoogleClientID != "" {
+		ps = append(ps, accounts.Google(c.GoogleClientID, c.GoogleClientSecret))
+	}
+	if c.OIDCIssuer != "" {
+		ps = append(ps, accounts.OIDC(c.OIDCName, c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret))
+	}
+	return ps
 }
 
 // PasswordLimit is the (IP, email) bucket of failed passwords: its own
@@ -171,6 +205,9 @@ func (c Config) validate() error {
 	if c.TokenTTLLogin <= 0 || c.TokenTTLVerifyEmail <= 0 || c.TokenTTLResetPassword <= 0 {
 		return errors.New("TOKEN_TTL_LOGIN, TOKEN_TTL_VERIFY_EMAIL and TOKEN_TTL_RESET_PASSWORD must be positive")
 	}
+	if err := c.validProviders(); err != nil {
+		return err
+	}
 	if c.UnverifiedAccountTTL < c.TokenTTLVerifyEmail {
 		return errors.New("UNVERIFIED_ACCOUNT_TTL must be at least TOKEN_TTL_VERIFY_EMAIL, or accounts would go while their link still works")
 	}
@@ -199,6 +236,39 @@ func validAppName(name string) error {
 		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
 			return fmt.Errorf("APP_NAME must not hold control characters or bidirectional overrides (%U)", r)
 		}
+	}
+	return nil
+}
+
+// validProviders refuses a provider given half its settings, or endpoints
+// that are not absolute URLs (https in production).
+func (c Config) validProviders() error {
+	type group struct {
+		name, id, secret string
+		urls             map[string]string
+	}
+	groups := []group{
+		{"GITHUB", c.GitHubClientID, c.GitHubClientSecret, map[string]string{"GITHUB_URL": c.GitHubURL, "GITHUB_API_URL": c.GitHubAPIURL}},
+		{"GOOGLE", c.GoogleClientID, c.GoogleClientSecret, nil},
+		{"OIDC", c.OIDCClientID, c.OIDCClientSecret, map[string]string{"OIDC_ISSUER": c.OIDCIssuer}},
+	}
+	for _, g := range groups {
+		set := g.id != "" || g.secret != "" || (g.name == "OIDC" && c.OIDCIssuer != "")
+		if !set {
+			continue
+		}
+		if g.id == "" || g.secret == "" {
+			return fmt.Errorf("%s_CLIENT_ID and %s_CLIENT_SECRET go together", g.name, g.name)
+		}
+		for k, v := range g.urls {
+			u, err := url.Parse(v)
+			if err != nil || u.Host == "" || (u.Scheme != "https" && (c.Production() || u.Scheme != "http")) {
+				return fmt.Errorf("%s must be an absolute https URL, not %q", k, v)
+			}
+		}
+	}
+	if strings.TrimSpace(c.OIDCName) == "" || utf8.RuneCountInString(c.OIDCName) > 50 {
+		return errors.New("OIDC_NAME must be a label of 1 to 50 characters")
 	}
 	return nil
 }

@@ -150,6 +150,7 @@ func newAccounts(cfg Config, d *db.DB, log *slog.Logger, worker *mail.Worker) (*
 		BaseURL: cfg.BaseURL, AppName: cfg.AppName, MailLimit: cfg.MailLimitPerAddress, MailWindow: cfg.MailLimitWindow,
 		SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout, UnconfirmedTTL: cfg.UnverifiedAccountTTL,
 		Log: log, Now: time.Now, MailQueued: wake,
+		Providers: cfg.IdentityProviders(), ProviderClient: accounts.NewProviderClient(),
 	})
 }
 

@@ -1,8 +1,11 @@
 // Package accounts is the vocabulary of Latchkey's domain: Register,
 // ConfirmSignup, SignInWithPassword, DeliverLoginLink, ConsumeLoginLink,
 // RequestPasswordReset, ResetPassword, the settings changes (ChangeName,
-// RequestEmailChange, ChangePassword, DeleteAccount), and the session
-// records behind "sign out everywhere".
+// RequestEmailChange, ChangePassword, DeleteAccount), the session records
+// behind "sign out everywhere", and sign-in with identity providers
+// (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
+// ConnectIdentity), which talk to the providers through golang.org/x/oauth2
+// and go-oidc with one client that has timeouts.
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
 // of browsers, for notices), mail (message bodies, queued in the outbox in
@@ -18,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -61,11 +65,17 @@ type Config struct {
 	// MailQueued is called after a transaction that queued mail commits, to
 	// wake the sender; nil is fine.
 	MailQueued func()
+	// Providers are the identity providers whose settings are present.
+	Providers []Provider
+	// ProviderClient makes every call to a provider; nil is
+	// NewProviderClient() (ProviderTimeout).
+	ProviderClient *http.Client
 }
 
 // Service is every account operation; New builds it.
 type Service struct {
 	Config
+	providers map[string]*provider
 }
 
 // New returns the service for cfg. DB, Hasher and Log are required; Now nil
@@ -77,7 +87,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{Config: cfg}, nil
+	s := &Service{Config: cfg}
+	if err := s.initProviders(); err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	return s, nil
 }
 
 // Errors a caller maps to messages. They never say whether an address has

@@ -135,7 +135,7 @@ func walkJourney(t *testing.T, b *tab, name, email string) {
 	b.see(".flash", "You're signed in")
 	b.signOut()
 	// The link worked once; a second use lands on the explanation.
-	b.expect(b.openURL(link), http.StatusOK, "/auth/error?error=Verification")
+	b.expect(b.openURL(link), http.StatusBadRequest, "/auth/error?error=Verification") // DESIGN.md: Verification is 400
 	b.see("main h1", "This link can't be used")
 	b.check("auth-error-verification")
 

@@ -46,6 +46,10 @@ type testConfig struct {
 	// dbPath, when set, is the database file (default: a new one in
 	// t.TempDir()), for tests that start the app on an existing database.
 	dbPath string
+	// providers are the identity providers configured, and providerClient
+	// the client that calls them (nil: accounts' default).
+	providers      []accounts.Provider
+	providerClient *http.Client
 }
 
 // newTestApp starts the app. Options change the configuration.
@@ -96,7 +100,7 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 		TTL:     auth.TokenTTLs{Login: 15 * time.Minute, VerifyEmail: 24 * time.Hour, ResetPassword: time.Hour},
 		BaseURL: cfg.handlers.BaseURL, AppName: cfg.handlers.AppName, MailLimit: cfg.mailLimit, MailWindow: 15 * time.Minute,
 		SessionLifetime: cfg.handlers.SessionLifetime, SessionIdleTimeout: cfg.handlers.SessionIdleTimeout, UnconfirmedTTL: 168 * time.Hour,
-		Log: log, Now: clock.Now})
+		Log: log, Now: clock.Now, Providers: cfg.providers, ProviderClient: cfg.providerClient})
 	if err != nil {
 		t.Fatal(err)
 	}

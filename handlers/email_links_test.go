@@ -57,9 +57,10 @@ func TestMagicLinkSignIn(t *testing.T) {
 	assertStatus(t, res, http.StatusSeeOther)
 	assertLocation(t, res, failedLink)
 
-	// The page it lands on explains and offers a new link.
+	// The page it lands on explains and offers a new link, with a real
+	// status (DESIGN.md: Verification is 400).
 	res = c.get(failedLink)
-	assertStatus(t, res, http.StatusOK)
+	assertStatus(t, res, http.StatusBadRequest)
 	assertContains(t, res, "This link can't be used")
 	assertContains(t, res, `href="/login"`)
 }
@@ -583,22 +584,30 @@ func TestTokenPagesHeaders(t *testing.T) {
 func TestAuthErrorPages(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client()
-	for code, heading := range map[string]string{
-		"Configuration": "Server error",
-		"AccessDenied":  "Access denied",
-		"Verification":  "This link can't be used",
-		"Default":       "Something went wrong",
-		"":              "Something went wrong",
-		"Nonsense":      "Something went wrong",
-		"verification":  "Something went wrong",
+	// Each code answers with its real status (DESIGN.md "Identity
+	// providers"): the page was found, but what it reports is a failure.
+	for code, want := range map[string]struct {
+		heading string
+		status  int
+	}{
+		"Configuration":         {"Server error", http.StatusBadRequest},
+		"AccessDenied":          {"Access denied", http.StatusForbidden},
+		"Verification":          {"This link can't be used", http.StatusBadRequest},
+		"OAuthCallbackError":    {"We couldn't finish signing you in", http.StatusBadRequest},
+		"OAuthAccountNotLinked": {"Sign in the usual way first", http.StatusForbidden},
+		"Default":               {"Something went wrong", http.StatusBadRequest},
+		"":                      {"Something went wrong", http.StatusBadRequest},
+		"Nonsense":              {"Something went wrong", http.StatusBadRequest},
+		"verification":          {"Something went wrong", http.StatusBadRequest},
 	} {
 		res := c.get("/auth/error?error=" + url.QueryEscape(code))
-		assertStatus(t, res, http.StatusOK)
-		assertContains(t, res, "<h1>"+heading+"</h1>")
+		assertStatus(t, res, want.status)
+		assertContains(t, res, "<h1>"+want.heading+"</h1>")
+		assertContains(t, res, `href="/login"`)
 	}
 	for _, attack := range []string{`<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`, `Verification<b>x</b>`, "javascript:alert(1)"} {
 		res := c.get("/auth/error?error=" + url.QueryEscape(attack))
-		assertStatus(t, res, http.StatusOK)
+		assertStatus(t, res, http.StatusBadRequest)
 		assertContains(t, res, "<h1>Something went wrong</h1>")
 		for _, bad := range []string{"alert(1)", "onerror", "<b>x</b>", "&lt;script", "javascript:"} {
 			assertNotContains(t, res, bad)

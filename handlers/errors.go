@@ -165,24 +165,35 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 	}
 }
 
-// authErrors are the pages of /auth/error?error=CODE, named as in Auth.js.
-var authErrors = map[string]struct{ heading, message, action, href string }{
-	"Configuration": {"Server error", "There is a problem with the server's configuration. Please try again later.", "", ""},
-	"AccessDenied":  {"Access denied", "You do not have permission to sign in.", "Back to sign in", "/login"},
-	"Verification": {"This link can't be used", "The sign-in link is no longer valid. It may have been used already, or it may have expired. Links work once and for a limited time.",
+// authErrors are the pages of /auth/error?error=CODE, named as in Auth.js,
+// with the status each answers: the failure happened on the request that
+// redirected here, and a client (or a monitor) reading only the status
+// should still see a failure.
+var authErrors = map[string]struct {
+	status                         int
+	heading, message, action, href string
+}{
+	"Configuration": {http.StatusBadRequest, "Server error", "There is a problem with the server's configuration. Please try again later.", "", ""},
+	"AccessDenied": {http.StatusForbidden, "Access denied", "Signing in was cancelled, or this account isn't allowed to sign in. If you meant to sign in, try again or use another way.",
+		"Back to sign in", "/login"},
+	"Verification": {http.StatusBadRequest, "This link can't be used", "The sign-in link is no longer valid. It may have been used already, or it may have expired. Links work once and for a limited time.",
 		"Get a new link", "/login"},
-	"Default": {"Something went wrong", "We couldn't sign you in. Please try again.", "Back to sign in", "/login"},
+	"OAuthCallbackError": {http.StatusBadRequest, "We couldn't finish signing you in", "Something went wrong between us and the sign-in provider, or the sign-in took too long or was started in another browser. Nothing was changed. Please start again.",
+		"Back to sign in", "/login"},
+	"OAuthAccountNotLinked": {http.StatusForbidden, "Sign in the usual way first", "An account with this email address already exists, and it isn't connected to that provider. Sign in with your password or an emailed link, then connect the provider from your settings under Connected accounts.",
+		"Back to sign in", "/login"},
+	"Default": {http.StatusBadRequest, "Something went wrong", "We couldn't sign you in. Please try again.", "Back to sign in", "/login"},
 }
 
-// authError renders /auth/error. Unknown codes show Default; the code is
-// never echoed back, so nothing from the URL reaches the page.
+// authError renders /auth/error with the code's status (DESIGN.md:
+// OAuthCallbackError 400, AccessDenied and OAuthAccountNotLinked 403,
+// Verification 400, every other code 400). Unknown codes show Default; the
+// code is never echoed back, so nothing from the URL reaches the page.
 func (h *Handlers) authError(c echo.Context) error {
 	code := c.QueryParam("error")
 	e, ok := authErrors[code]
 	if !ok {
 		e = authErrors["Default"]
 	}
-	// 200: the page itself was found; the failure it describes happened on
-	// the request that redirected here.
-	return render(c, http.StatusOK, views.AuthError(h.page(c, e.heading), e.heading, e.message, e.action, e.href))
+	return render(c, e.status, views.AuthError(h.page(c, e.heading), e.heading, e.message, e.action, e.href))
 }

@@ -25,6 +25,7 @@ import (
 
 	"latchkey/accounts"
 	"latchkey/db"
+	"latchkey/views"
 )
 
 // Config is what the HTTP layer needs to know of the settings.
@@ -62,6 +63,8 @@ type Handlers struct {
 	log      *slog.Logger
 	limits   *limits
 	now      func() time.Time
+	// providerButtons are the configured identity providers, made once.
+	providerButtons []views.ProviderButton
 }
 
 // maxBodyBytes caps a request body before anything reads it: the largest
@@ -74,6 +77,9 @@ func New(cfg Config, d *db.DB, acc *accounts.Service, sessions *scs.SessionManag
 		now = time.Now
 	}
 	h := &Handlers{cfg: cfg, db: d, accounts: acc, sessions: sessions, log: log, now: now}
+	for _, p := range acc.ConfiguredProviders() {
+		h.providerButtons = append(h.providerButtons, views.ProviderButton{ID: p.ID, Name: p.Name})
+	}
 	h.limits = newLimits(limitSettings{burst: cfg.RateBurst, interval: cfg.RateInterval},
 		limitSettings{burst: cfg.PasswordBurst, interval: cfg.PasswordInterval}, now)
 	return h

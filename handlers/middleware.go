@@ -32,12 +32,18 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // securityHeaders sets the headers of docs/ARCHITECTURE.md ("Headers and
 // caching") on every response. no-referrer everywhere keeps a token in a
 // URL from leaking to another site through the Referer header; the app
-// itself never reads Referer.
-func securityHeaders(hsts bool) echo.MiddlewareFunc {
+// itself never reads Referer. formTargets are the origins of the identity
+// providers: the "Continue with …" forms post to us, and browsers apply
+// form-action to the redirect that follows, to the provider.
+func securityHeaders(hsts bool, formTargets []string) echo.MiddlewareFunc {
+	csp := contentSecurityPolicy
+	if len(formTargets) > 0 {
+		csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(formTargets, " "), 1)
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			hd := c.Response().Header()
-			hd.Set("Content-Security-Policy", contentSecurityPolicy)
+			hd.Set("Content-Security-Policy", csp)
 			hd.Set("X-Content-Type-Options", "nosniff")
 			hd.Set("X-Frame-Options", "DENY")
 			hd.Set("Referrer-Policy", "no-referrer")

@@ -13,7 +13,7 @@ import "github.com/labstack/echo/v4"
 // per signed-in user; /login, /verify-email and the settings forms also
 // limit failed passwords per (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
-	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS),
+	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS, h.accounts.ProviderOrigins()),
 		limitBody(maxBodyBytes), h.loadSession(), h.csrf())
 
 	e.GET("/static/:file", serveStatic)
@@ -40,6 +40,12 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/reset-password", h.resetPassword, h.limits.perIP)
 	e.GET("/auth/error", h.authError)
 
+	// Identity providers (oauth.go): GitHub, Google, a generic OpenID
+	// provider, each only when configured. Connecting from settings uses
+	// the same callback; the session's flow says which it is.
+	e.POST("/login/oauth/:provider", h.startProviderSignIn, h.limits.perIP)
+	e.GET("/login/oauth/:provider/callback", h.providerCallback, h.limits.perIP)
+
 	// Signed-in pages (account.go). RequireUser is given route by route,
 	// not through e.Group("", h.RequireUser): such a group also claims
 	// every unknown path, so a signed-out visitor would be sent to sign in
@@ -61,6 +67,9 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/settings/password", h.changePassword, perIP, me, perUser)
 	e.POST("/settings/sessions/revoke", h.revokeSession, me)
 	e.POST("/settings/delete", h.deleteAccount, perIP, me, perUser)
+	e.GET("/settings/connections", h.connectionsPage, me)
+	e.POST("/settings/connections/:provider", h.connectProvider, perIP, me, perUser)
+	e.POST("/settings/connections/:provider/delete", h.disconnectProvider, me)
 
 	// The worked example of README.md's "Add a page of your own" (notes.go).
 	e.GET("/notes", h.notes, me)

@@ -29,6 +29,9 @@ type Page struct {
 	UserName    string
 	Dev         bool // development: shows the link to /dev/mailbox
 	Wide        bool // settings and lists use a wider column
+	// Providers are the configured identity providers, for the
+	// "Continue with …" buttons of /login and /signup.
+	Providers []ProviderButton
 }
 
 // Describe returns p with the page's description: each page says in one
