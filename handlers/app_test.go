@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"latchkey/auth"
 	"latchkey/db"
 	"latchkey/internal/clocktest"
+	"latchkey/internal/dbtest"
 	"latchkey/internal/logtest"
 )
 
@@ -46,6 +46,9 @@ type testConfig struct {
 	// dbPath, when set, is the database file (default: a new one in
 	// t.TempDir()), for tests that start the app on an existing database.
 	dbPath string
+	// dbURL, when set, is the PostgreSQL database (default: a new schema
+	// when TEST_DATABASE_URL is set), for two apps on one database.
+	dbURL string
 }
 
 // newTestApp starts the app. Options change the configuration.
@@ -76,10 +79,10 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	if cfg.handlers.PasswordInterval == 0 {
 		cfg.handlers.PasswordInterval = cfg.handlers.RateInterval
 	}
-	if cfg.dbPath == "" {
-		cfg.dbPath = filepath.Join(t.TempDir(), "test.db")
+	if cfg.dbPath == "" && cfg.dbURL == "" {
+		cfg.dbURL, cfg.dbPath = dbtest.Target(t)
 	}
-	d, err := db.Open(cfg.dbPath)
+	d, err := db.Connect(context.Background(), cfg.dbURL, cfg.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func New(cfg Config, d *db.DB, acc *accounts.Service, sessions *scs.SessionManag
 	}
 	h := &Handlers{cfg: cfg, db: d, accounts: acc, sessions: sessions, log: log, now: now}
 	h.limits = newLimits(limitSettings{burst: cfg.RateBurst, interval: cfg.RateInterval},
-		limitSettings{burst: cfg.PasswordBurst, interval: cfg.PasswordInterval}, now)
+		limitSettings{burst: cfg.PasswordBurst, interval: cfg.PasswordInterval}, now, d, log)
 	return h
 }
 
