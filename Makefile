@@ -40,11 +40,12 @@ test: generate e2e-deps build
 	LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) run ./bench -quick
 	$(MAKE) --no-print-directory fuzz
 
-## test-postgres: the suites that touch the database (db, accounts, handlers, and the two
+## test-postgres: the suites that touch the database (db, accounts, handlers, the operator
+## commands, and the two
 ## instances of the real binary in scaletest) again on the PostgreSQL at TEST_DATABASE_URL,
 ## each test in a schema of its own. Without TEST_DATABASE_URL it says so in one line and
 ## passes, except with CI=true, where a missing server is a failure.
-PG_PACKAGES := ./db ./accounts ./handlers ./scaletest
+PG_PACKAGES := ./db ./accounts ./handlers . ./scaletest
 test-postgres: build
 	@if [ -z "$$TEST_DATABASE_URL" ]; then \
 		if [ "$$CI" = true ]; then \

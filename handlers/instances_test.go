@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"latchkey/db"
 	"latchkey/internal/dbtest"
 )
 
@@ -108,4 +111,54 @@ func TestSessionSharedAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.signedOut()
+}
+
+// TestMoveToPostgresKeepsAccountsAndSessions: a populated SQLite database
+// copied into PostgreSQL (latchkey migrate-to-postgres) keeps its
+// accounts, passwords and signed-in browsers: the old session cookie still
+// works, the old password still signs in, new accounts and notes get ids
+// after the copied ones, and a second copy into the now full database is
+// refused.
+func TestMoveToPostgresKeepsAccountsAndSessions(t *testing.T) {
+	if !dbtest.Postgres() {
+		t.Skip("needs PostgreSQL (set " + dbtest.URLEnv + ")")
+	}
+	ctx := t.Context()
+	old := newTestApp(t, withDBPath(filepath.Join(t.TempDir(), "old.db")))
+	browser := old.client()
+	browser.signup("Ada Lovelace", "ada@example.com", strongPassword)
+	browser.addNote("copied with the account")
+	old.client().signupUnconfirmed("Grace Hopper", "grace@example.com", strongPassword)
+
+	u := dbtest.Schema(t)
+	dst, err := db.OpenPostgres(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if err := dst.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := db.CopyToPostgres(ctx, old.db, dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, min := range map[string]int64{"users": 2, "sessions": 1, "user_sessions": 1, "tokens": 1, "outbox": 2, "notes": 1} {
+		if counts[table] < min {
+			t.Errorf("%s: %d rows copied, want at least %d (%v)", table, counts[table], min, counts)
+		}
+	}
+	if _, err := db.CopyToPostgres(ctx, old.db, dst); !errors.Is(err, db.ErrNotEmpty) {
+		t.Fatalf("a second copy: %v, want ErrNotEmpty", err)
+	}
+
+	moved := newTestApp(t, withDatabaseURL(u))
+	same := browser.on(moved)
+	same.signedIn()
+	assertContains(t, same.get("/notes"), "copied with the account")
+	assertStatus(t, moved.client().login("ada@example.com", strongPassword), http.StatusSeeOther)
+	newcomer := moved.client()
+	newcomer.signup("Ken Thompson", "ken@example.com", strongPassword)
+	newcomer.addNote("a new note")
+	same.signedIn()
 }
