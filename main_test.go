@@ -95,6 +95,7 @@ var importRules = map[string][]string{
 	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
 	"internal/smtptest": {},
 	"loadtest":          {"db", "internal/apptest"},
+	"scaletest":         {"db", "internal/apptest", "internal/dbtest", "internal/smtptest"},
 	"e2e":               {"internal/apptest", "internal/smtptest"},
 	"mail":              {"db"},
 	"migrations":        {},

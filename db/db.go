@@ -26,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	// The SQLite driver, registered as "sqlite3".
 	_ "github.com/mattn/go-sqlite3"
 
@@ -184,6 +185,13 @@ func (d *DB) migrations() (*goose.Provider, error) {
 			return nil, err
 		}
 		files = sub
+		// Instances started together must not apply the same migration
+		// twice: goose holds a PostgreSQL advisory lock while it migrates.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("prepare migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	} else {
 		opts = append(opts, goose.WithGoMigrations(emailKeysMigration()))
 	}
