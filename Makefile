@@ -41,10 +41,9 @@ test: generate e2e-deps build
 	$(MAKE) --no-print-directory fuzz
 
 ## test-postgres: the suites that touch the database (db, accounts, handlers, the operator
-## commands, and the two
-## instances of the real binary in scaletest) again on the PostgreSQL at TEST_DATABASE_URL,
-## each test in a schema of its own. Without TEST_DATABASE_URL it says so in one line and
-## passes, except with CI=true, where a missing server is a failure.
+## commands, and scaletest's two instances of the real binary) again on the PostgreSQL at
+## TEST_DATABASE_URL, each test in a schema of its own. Without TEST_DATABASE_URL it says so
+## in one line and passes, except with CI=true, where a missing server is a failure.
 PG_PACKAGES := ./db ./accounts ./handlers . ./scaletest
 test-postgres: build
 	@if [ -z "$$TEST_DATABASE_URL" ]; then \

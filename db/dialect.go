@@ -20,7 +20,8 @@ import (
 //   - locking: SQLite has one writer (one connection, BEGIN IMMEDIATE set
 //     in its DSN), so a row read in a write transaction is already the
 //     writer's; PostgreSQL needs FOR UPDATE SKIP LOCKED (skipLocked) so
-//     that workers on several instances claim different rows.
+//     that workers on several instances claim different rows, and an
+//     advisory lock (serialize) where a count decides an insert.
 //   - pragmas, VACUUM INTO, the sessions table's expiry type and the
 //     unique-violation code are SQLite's or PostgreSQL's alone: see dsn,
 //     Backup, SessionStore and isUniqueViolation.
@@ -57,6 +58,20 @@ func (d *dialect) skipLocked() string {
 		return " FOR UPDATE SKIP LOCKED"
 	}
 	return ""
+}
+
+// serialize makes the rest of the current write transaction the only one
+// for key, as SQLite's single writer makes every write transaction: on
+// PostgreSQL a transaction-scoped advisory lock (pg_advisory_xact_lock),
+// released at commit or rollback, so that a count followed by an insert
+// (the per-address mail cap) cannot be interleaved with another's. Outside
+// a transaction it holds nothing.
+func (d *dialect) serialize(ctx context.Context, q querier, key string) error {
+	if !d.postgres {
+		return nil
+	}
+	_, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, key)
+	return err
 }
 
 // wrap gives q the dialect's placeholders.

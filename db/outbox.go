@@ -44,10 +44,15 @@ func (q *Queries) EnqueueMail(ctx context.Context, to, subject, text, html strin
 // CountMailSince counts the messages queued for an address since a time,
 // for the per-address caps: security notices (notice) or all other mail.
 // Every spelling of the address counts together ("Ä@x" and "ä@x" share one
-// allowance): messages are counted by canonical key.
+// allowance): messages are counted by canonical key. Count and enqueue in
+// one transaction: the count holds the address until it commits, so two
+// requests at once cannot both see room for the last message.
 func (q *Queries) CountMailSince(ctx context.Context, to string, since time.Time, notice bool) (int, error) {
 	key, err := auth.EmailKey(to)
 	if err != nil {
+		return 0, fmt.Errorf("count mail: %w", err)
+	}
+	if err := q.d.serialize(ctx, q.w, "outbox:"+key); err != nil {
 		return 0, fmt.Errorf("count mail: %w", err)
 	}
 	var n int

@@ -140,3 +140,36 @@ func TestBackupOnPostgresSaysPgDump(t *testing.T) {
 		t.Fatalf("Backup = %v, want ErrBackupPostgres", err)
 	}
 }
+
+// TestMailCapHoldsUnderConcurrency: requests at once for one address, each
+// counting its mail and queueing one more only below the cap, queue no
+// more than the cap: on SQLite the single writer orders them, on
+// PostgreSQL the count holds the address until its transaction commits.
+func TestMailCapHoldsUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	d := openTestDB(t)
+	now := time.Unix(1_700_000_000, 0)
+	const limit, tries = 3, 12
+	errs := make(chan error, tries)
+	for range tries {
+		go func() {
+			errs <- d.InTx(ctx, func(q *Queries) error {
+				n, err := q.CountMailSince(ctx, "Ada@example.com", now.Add(-time.Hour), false)
+				if err != nil || n >= limit {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond) // widen the window between count and insert
+				return q.EnqueueMail(ctx, "ada@example.com", "s", "t", "h", now, false)
+			})
+		}()
+	}
+	for range tries {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := d.CountMailSince(ctx, "ada@example.com", now.Add(-time.Hour), false)
+	if err != nil || n != limit {
+		t.Fatalf("%d messages queued, %v; want the cap, %d", n, err, limit)
+	}
+}
