@@ -90,7 +90,7 @@ var importRules = map[string][]string{
 	"accounts":          {"auth", "db", "device", "mail"},
 	"device":            {},
 	"auth":              {},
-	"bench":             {"auth", "internal/apptest"},
+	"bench":             {"auth", "internal/apptest", "internal/dbtest"},
 	"db":                {"migrations", "auth"}, // auth.EmailKey: users.email_key is unique, so db computes it
 	"handlers":          {"accounts", "auth", "db", "device", "mail", "static", "views"},
 	"internal/smtptest": {},

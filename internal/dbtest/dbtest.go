@@ -49,31 +49,48 @@ func Target(t testing.TB) (databaseURL, path string) {
 // whatever is in it, when t ends.
 func Schema(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(URLEnv)
-	admin, err := adminDB(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "test_" + hex.EncodeToString(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatalf("create schema: %v", err)
+	u, drop, err := NewSchema(ctx, os.Getenv(URLEnv))
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
+		if err := drop(ctx); err != nil {
+			t.Error(err)
 		}
 	})
+	return u
+}
+
+// NewSchema makes a new, empty schema on the server at base, for a program
+// (bench) rather than a test: it returns the URL that uses it and the
+// function that drops it.
+func NewSchema(ctx context.Context, base string) (url string, drop func(context.Context) error, err error) {
+	admin, err := adminDB(base)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	name := "test_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+name); err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop = func(ctx context.Context) error {
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			return fmt.Errorf("drop schema %s: %w", name, err)
+		}
+		return nil
+	}
 	u, err := withSearchPath(base, name)
 	if err != nil {
-		t.Fatal(err)
+		_ = drop(ctx)
+		return "", nil, err
 	}
-	return u
+	return u, drop, nil
 }
 
 func withSearchPath(base, schema string) (string, error) {
