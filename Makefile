@@ -5,7 +5,7 @@ GO ?= go
 FUZZTIME ?= 3s
 TEMPL := $(GO) tool templ
 
-.PHONY: run build generate check test test-e2e e2e-deps fuzz lint dev bench screenshots
+.PHONY: run build generate check test test-postgres test-postgres-server test-e2e e2e-deps fuzz lint dev bench screenshots
 
 ## run: generate if needed, build, migrate and serve on the embedded SQLite default,
 ## in development (mail at /dev/mailbox; a bare binary is production)
@@ -35,9 +35,31 @@ check: generate
 ## The tests that run the real binary (e2e, loadtest) and bench share one build of it.
 test: generate e2e-deps build
 	$(GO) vet ./...
-	LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
+	env -u TEST_DATABASE_URL LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory test-postgres
 	LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) run ./bench -quick
 	$(MAKE) --no-print-directory fuzz
+
+## test-postgres: the suites that touch the database (db, accounts, handlers, the operator
+## commands, and scaletest's two instances of the real binary) again on the PostgreSQL at
+## TEST_DATABASE_URL, each test in a schema of its own. Without TEST_DATABASE_URL it says so
+## in one line and passes, except with CI=true, where a missing server is a failure.
+PG_PACKAGES := ./db ./accounts ./handlers . ./scaletest
+test-postgres: build
+	@if [ -z "$$TEST_DATABASE_URL" ]; then \
+		if [ "$$CI" = true ]; then \
+			echo "PostgreSQL suite: TEST_DATABASE_URL is not set, and with CI=true that is a failure (.ci/run starts a server)"; exit 1; \
+		fi; \
+		echo "PostgreSQL suite skipped: TEST_DATABASE_URL is not set (make test-postgres-server starts a local server and runs it)"; \
+	else \
+		echo "PostgreSQL suite on $${TEST_DATABASE_URL%%\?*}"; \
+		LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) test -race -count=1 $(PG_PACKAGES); \
+	fi
+
+## test-postgres-server: start a throwaway PostgreSQL of this clone (.ci/postgres: Debian's
+## postgresql package, data in .pgdata/, a Unix socket), run test-postgres on it, stop it
+test-postgres-server:
+	@trap '.ci/postgres stop' EXIT; pg_env="$$(.ci/postgres start)" && eval "$$pg_env" && $(MAKE) --no-print-directory test-postgres
 
 ## test-e2e: only the browser tests (Chromium + axe-core; see e2e/doc.go)
 test-e2e: generate e2e-deps

@@ -15,6 +15,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"latchkey/accounts"
+	"latchkey/db"
 )
 
 // Config is every setting, read from the environment and an optional .env
@@ -30,6 +31,9 @@ type Config struct {
 	ListenAddr string `env:"LISTEN_ADDR" envDefault:"localhost:8080"`
 
 	DatabasePath string `env:"DATABASE_PATH" envDefault:"latchkey.db"`
+	// DatabaseURL (postgres://…) runs on PostgreSQL instead, shared by
+	// every instance; empty is SQLite at DatabasePath.
+	DatabaseURL string `env:"DATABASE_URL"`
 
 	SessionLifetime    time.Duration `env:"SESSION_LIFETIME" envDefault:"720h"`
 	SessionIdleTimeout time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"168h"`
@@ -173,6 +177,9 @@ func (c Config) validate() error {
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("BASE_URL must be an absolute http(s) URL such as https://example.com, not %q", c.BaseURL)
+	}
+	if c.DatabaseURL != "" && !db.IsPostgresURL(c.DatabaseURL) {
+		return errors.New("DATABASE_URL must be a postgres:// or postgresql:// URL (leave it empty for SQLite at DATABASE_PATH)")
 	}
 	key, err := c.SecretKeyBytes()
 	if err != nil {

@@ -5,6 +5,8 @@
 //	latchkey migrate            apply database migrations and exit
 //	latchkey user list|create|disable|enable|delete …
 //	latchkey backup PATH        write a consistent copy of the database
+//	latchkey migrate-to-postgres SQLITE_PATH
+//	                            copy a SQLite database into PostgreSQL
 //
 // Every command reads the settings of .env.example from the environment and
 // an optional .env file.
@@ -55,6 +57,10 @@ Commands:
   user enable EMAIL     enable a disabled account
   user delete EMAIL     delete an account with its sessions and tokens
   backup PATH           write a consistent copy of the live database to PATH
+                        (SQLite; on PostgreSQL use pg_dump)
+  migrate-to-postgres SQLITE_PATH
+                        copy a SQLite database into the empty PostgreSQL
+                        one at DATABASE_URL
 
 "latchkey user --help" and "latchkey user COMMAND --help" say more.
 
@@ -70,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "migrate", "user", "backup":
+	case "serve", "migrate", "user", "backup", "migrate-to-postgres":
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -87,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	slog.SetDefault(log)
-	d, err := db.Open(cfg.DatabasePath)
+	d, err := db.Connect(ctx, cfg.DatabaseURL, cfg.DatabasePath)
 	if err != nil {
 		return err
 	}
@@ -97,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch cmd {
 	case "migrate":
-		fmt.Fprintln(stdout, "migrations applied to", cfg.DatabasePath)
+		fmt.Fprintln(stdout, "migrations applied to", d.Where())
 		return nil
 	case "backup":
 		if len(args) != 1 {
@@ -108,6 +114,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(stdout, "backup written to", args[0])
 		return nil
+	case "migrate-to-postgres":
+		return migrateToPostgres(ctx, d, args, stdout)
 	}
 	var worker *mail.Worker
 	if cmd == "serve" {
@@ -202,7 +210,7 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, wor
 		return nil
 	})
 	g.Go(func() error {
-		log.Info("listening", "addr", "http://"+cfg.ListenAddr, "base_url", cfg.BaseURL, "env", cfg.AppEnv, "database", cfg.DatabasePath)
+		log.Info("listening", "addr", "http://"+cfg.ListenAddr, "base_url", cfg.BaseURL, "env", cfg.AppEnv, "database", d.Where())
 		if err := e.Start(cfg.ListenAddr); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)
 		}

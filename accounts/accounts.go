@@ -388,8 +388,15 @@ func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) 
 // Cleanup deletes what has outlived its use: expired links, sessions past
 // their idle timeout or lifetime, delivered mail older than a week, and
 // accounts never confirmed (DeleteUnconfirmedAccounts). Each step runs even
-// when another fails; the errors are joined.
+// when another fails; the errors are joined. With several instances on one
+// PostgreSQL, one runs it at a time (db.Exclusively) and the others skip
+// the round.
 func (s *Service) Cleanup(ctx context.Context) error {
+	_, err := s.DB.Exclusively(ctx, "cleanup", s.cleanup)
+	return err
+}
+
+func (s *Service) cleanup(ctx context.Context) error {
 	now := s.now()
 	var errs []error
 	if _, err := s.DB.DeleteExpiredTokens(ctx, now); err != nil {

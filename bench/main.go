@@ -15,10 +15,14 @@
 // fails. With -quick every scenario runs briefly and only "ran with no
 // errors" is checked, so the harness itself is tested by `make test`.
 //
+// With -db postgres the app runs on PostgreSQL, in a new schema of the
+// server at $TEST_DATABASE_URL or of one it starts with .ci/postgres.
+//
 // It talks to the app over HTTP only. It may import auth (the password
 // parameters of the raw-rate baseline), internal/apptest (which builds,
-// starts and stops the binary, as for the tests) and, alone with handlers,
-// Echo: the baseline server is bare Echo.
+// starts and stops the binary, as for the tests), internal/dbtest (the
+// PostgreSQL schema) and, alone with handlers, Echo: the baseline server
+// is bare Echo.
 package main
 
 import (
@@ -50,6 +54,7 @@ type options struct {
 	only       *regexp.Regexp
 	appEnv     []string
 	keep       bool
+	db         string // "sqlite" or "postgres"
 }
 
 func main() {
@@ -70,6 +75,7 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "build with the pprof tag and save a CPU profile of the app per scenario in this directory")
 	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, app logs) and print its path")
+	flag.StringVar(&o.db, "db", "sqlite", "the app's database: sqlite, or postgres (a new schema on $TEST_DATABASE_URL, or on a server started with .ci/postgres)")
 	flag.Func("env", "extra KEY=VALUE setting for the app (repeatable), e.g. -env GOGC=50", func(s string) error {
 		if !strings.Contains(s, "=") {
 			return fmt.Errorf("want KEY=VALUE, not %q", s)
@@ -146,6 +152,16 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 		return nil, err
 	}
 	defer base.stop()
+	if o.db == "postgres" {
+		u, done, err := postgresSchema(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+		o.appEnv = append([]string{"DATABASE_URL=" + u}, o.appEnv...)
+	} else if o.db != "sqlite" {
+		return nil, fmt.Errorf("-db %q: want sqlite or postgres", o.db)
+	}
 
 	// First instance: rate limits raised out of the way, so that what is
 	// measured is the work of a request and not the limiter.
@@ -172,7 +188,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 			return b.replayGET(ctx, nameLoginPage, "/login", nil, 0.55)
 		}},
 		{nameDashboard, func(ctx context.Context) (row, error) {
-			return b.replayGET(ctx, nameDashboard, "/dashboard", http.Header{"Cookie": {s.browser.cookieHeader()}}, 0.35)
+			return b.replayGET(ctx, nameDashboard, "/dashboard", http.Header{"Cookie": {s.browser.cookieHeader()}}, dashboardTarget(o))
 		}},
 		{nameLoginPost, b.loginPost},
 		{nameLoginFlood, b.loginFlood},

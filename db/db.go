@@ -1,9 +1,11 @@
-// Package db opens Latchkey's SQLite database, applies the embedded
-// migrations and holds the queries, one file per table, in plain
-// database/sql.
+// Package db opens Latchkey's database, SQLite (the default) or PostgreSQL
+// (DATABASE_URL), applies the embedded migrations and holds the queries,
+// one file per table, in plain database/sql. The queries are written once
+// for both databases; what differs is in dialect.go.
 //
-// It may import migrations (the embedded SQL), goose, scs's store, the
-// SQLite driver and auth's email keys, and nothing else of Latchkey: it
+// It may import migrations (the embedded SQL), goose, scs's stores, the
+// SQLite and PostgreSQL drivers and auth's email keys, and nothing else of
+// Latchkey: it
 // knows nothing of HTTP, accounts or mail, and never imports echo. The one
 // piece of auth it uses, auth.EmailKey, is what the schema holds unique
 // (users.email_key), so the queries compute it themselves from the address
@@ -22,7 +24,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	// The SQLite driver, registered as "sqlite3".
 	_ "github.com/mattn/go-sqlite3"
 
@@ -35,11 +39,22 @@ import (
 // connection, whose transactions start with BEGIN IMMEDIATE, means writers
 // queue in Go instead of failing with SQLITE_BUSY, while WAL lets any number
 // of readers run beside the writer.
+//
+// On PostgreSQL, Write and Read are one pool (the server has no single
+// writer to protect), drawn from pool, which scs's pgxstore shares.
 type DB struct {
 	Queries
 	Write *sql.DB
 	Read  *sql.DB
+
+	dialect *dialect
+	pool    *pgxpool.Pool
+	where   string
 }
+
+// Where names the database for messages and logs: the SQLite file, or the
+// PostgreSQL server and database (never the password).
+func (d *DB) Where() string { return d.where }
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
@@ -52,6 +67,7 @@ type querier interface {
 // pool and writes to the writer; inside one (InTx) both go to the transaction.
 type Queries struct {
 	r, w querier
+	d    *dialect
 }
 
 // Open opens (creating if needed) the SQLite file at path.
@@ -77,7 +93,7 @@ func Open(path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
-	return &DB{Queries: Queries{r: r, w: w}, Write: w, Read: r}, nil
+	return &DB{Queries: Queries{r: r, w: w, d: sqlite}, Write: w, Read: r, dialect: sqlite, where: path}, nil
 }
 
 // dsn sets the pragmas a web app needs on every connection: WAL so readers
@@ -105,6 +121,11 @@ func dsn(path string, readOnly bool) string {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	if d.pool != nil {
+		err := d.Write.Close()
+		d.pool.Close()
+		return err
+	}
 	return errors.Join(d.Read.Close(), d.Write.Close())
 }
 
@@ -156,12 +177,25 @@ func (d *DB) MigrateDownTo(ctx context.Context, version int64) error {
 // migrations are the embedded SQL files and the Go migrations beside them
 // (a Go migration is for a backfill that SQL cannot compute).
 func (d *DB) migrations() (*goose.Provider, error) {
-	sub, err := fs.Sub(migrations.FS, ".")
-	if err != nil {
-		return nil, err
+	var files fs.FS = migrations.FS
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if d.dialect.postgres {
+		sub, err := fs.Sub(migrations.Postgres, "postgres")
+		if err != nil {
+			return nil, err
+		}
+		files = sub
+		// Instances started together must not apply the same migration
+		// twice: goose holds a PostgreSQL advisory lock while it migrates.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("prepare migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	} else {
+		opts = append(opts, goose.WithGoMigrations(emailKeysMigration()))
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.Write, sub,
-		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(emailKeysMigration()))
+	p, err := goose.NewProvider(d.dialect.goose(), d.Write, files, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("prepare migrations: %w", err)
 	}
@@ -171,6 +205,9 @@ func (d *DB) migrations() (*goose.Provider, error) {
 // Backup writes a consistent copy of the live database to path with
 // VACUUM INTO, which reads one snapshot while requests go on.
 func (d *DB) Backup(ctx context.Context, path string) error {
+	if d.dialect.postgres {
+		return ErrBackupPostgres
+	}
 	if _, err := d.Write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("back up to %s: %w", path, err)
 	}
@@ -197,7 +234,10 @@ func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // together or not at all (a token and the mail that carries it; a consumed
 // token and its effect).
 func (d *DB) InTx(ctx context.Context, fn func(q *Queries) error) error {
-	return d.tx(ctx, func(t *sql.Tx) error { return fn(&Queries{r: t, w: t}) })
+	return d.tx(ctx, func(t *sql.Tx) error {
+		q := d.dialect.wrap(t)
+		return fn(&Queries{r: q, w: q, d: d.dialect})
+	})
 }
 
 func unix(t time.Time) int64 { return t.Unix() }

@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"sort"
 	"time"
 
 	"latchkey/auth"
@@ -42,10 +44,15 @@ func (q *Queries) EnqueueMail(ctx context.Context, to, subject, text, html strin
 // CountMailSince counts the messages queued for an address since a time,
 // for the per-address caps: security notices (notice) or all other mail.
 // Every spelling of the address counts together ("Ä@x" and "ä@x" share one
-// allowance): messages are counted by canonical key.
+// allowance): messages are counted by canonical key. Count and enqueue in
+// one transaction: the count holds the address until it commits, so two
+// requests at once cannot both see room for the last message.
 func (q *Queries) CountMailSince(ctx context.Context, to string, since time.Time, notice bool) (int, error) {
 	key, err := auth.EmailKey(to)
 	if err != nil {
+		return 0, fmt.Errorf("count mail: %w", err)
+	}
+	if err := q.d.serialize(ctx, q.w, "outbox:"+key); err != nil {
 		return 0, fmt.Errorf("count mail: %w", err)
 	}
 	var n int
@@ -61,16 +68,45 @@ func (q *Queries) DueMail(ctx context.Context, now time.Time, limit int) ([]Mail
 	return q.listMail(ctx, `WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`, unix(now), limit)
 }
 
+// ClaimMail takes up to limit unsent messages whose next attempt is due,
+// oldest first, for one sender: their next attempt moves lease ahead, so
+// no other sender (another instance) takes them meanwhile, and one whose
+// sender dies mid-send is due again when the lease runs out. The sender
+// then marks each sent or failed (which sets its real next attempt).
+//
+// On PostgreSQL the rows are chosen FOR UPDATE SKIP LOCKED: two instances
+// claiming at once get different rows rather than one waiting for the
+// other and both taking the same. SQLite's one writer claims one batch at
+// a time anyway.
+func (q *Queries) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error) {
+	out, err := q.scanMail(q.w.QueryContext(ctx, `UPDATE outbox SET next_attempt_at = ?
+		WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`+q.d.skipLocked()+`)
+		RETURNING `+mailColumns, unix(now.Add(lease)), unix(now), limit))
+	if err != nil {
+		return nil, fmt.Errorf("claim mail: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
 // RecentMail returns the newest messages first, for the development mailbox.
 func (q *Queries) RecentMail(ctx context.Context, limit int) ([]Mail, error) {
 	return q.listMail(ctx, `ORDER BY id DESC LIMIT ?`, limit)
 }
 
+const mailColumns = `id, to_addr, subject, text_body, html_body, created_at, attempts, sent_at, last_error`
+
 func (q *Queries) listMail(ctx context.Context, where string, args ...any) ([]Mail, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT id, to_addr, subject, text_body, html_body, created_at, attempts, sent_at, last_error
-		FROM outbox `+where, args...)
+	out, err := q.scanMail(q.r.QueryContext(ctx, `SELECT `+mailColumns+` FROM outbox `+where, args...))
 	if err != nil {
 		return nil, fmt.Errorf("list mail: %w", err)
+	}
+	return out, nil
+}
+
+func (q *Queries) scanMail(rows *sql.Rows, err error) ([]Mail, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Mail
@@ -79,7 +115,7 @@ func (q *Queries) listMail(ctx context.Context, where string, args ...any) ([]Ma
 		var created int64
 		var sent nullInt
 		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Text, &m.HTML, &created, &m.Attempts, &sent, &m.LastError); err != nil {
-			return nil, fmt.Errorf("list mail: %w", err)
+			return nil, err
 		}
 		m.CreatedAt, m.SentAt = time.Unix(created, 0), fromUnix(sent)
 		out = append(out, m)

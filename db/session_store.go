@@ -55,6 +55,9 @@ const sessionCacheSize = 10_000
 // SessionStore returns the scs store for sessions. The writer side deletes
 // expired sessions every five minutes until ctx ends.
 func (d *DB) SessionStore(ctx context.Context) scs.Store {
+	if d.dialect.postgres {
+		return d.postgresSessionStore(ctx)
+	}
 	s := &sessionStore{
 		read:   d.Read,
 		write:  sqlite3store.NewWithCleanupInterval(d.Write, 5*time.Minute),

@@ -2,14 +2,16 @@ package db
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"latchkey/internal/dbtest"
 )
 
 func openTestDB(t *testing.T) *DB {
 	t.Helper()
-	d, err := Open(filepath.Join(t.TempDir(), "test.db"))
+	url, path := dbtest.Target(t)
+	d, err := Connect(context.Background(), url, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,6 +24,9 @@ func openTestDB(t *testing.T) *DB {
 
 func newTestStore(t *testing.T, d *DB) *sessionStore {
 	t.Helper()
+	if d.Postgres() {
+		t.Skip("the in-memory copy is SQLite's alone (several instances share PostgreSQL)")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return d.SessionStore(ctx).(*sessionStore)

@@ -25,8 +25,14 @@ func (q *Queries) CreateToken(ctx context.Context, hash []byte, purpose string, 
 		return fmt.Errorf("create %s token: %w", purpose, err)
 	}
 	retire, args := `DELETE FROM tokens WHERE user_id = ? AND purpose = ?`, []any{userID, purpose}
+	owner := fmt.Sprintf("user:%d", userID)
 	if userID == 0 {
 		retire, args = `DELETE FROM tokens WHERE user_id IS NULL AND purpose = ? AND email_key = ?`, []any{purpose, key}
+		owner = "email:" + key
+	}
+	// Two links requested at once must still leave only the newer one.
+	if err := q.d.serialize(ctx, q.w, "tokens:"+purpose+":"+owner); err != nil {
+		return fmt.Errorf("create %s token: %w", purpose, err)
 	}
 	if _, err := q.w.ExecContext(ctx, retire, args...); err != nil {
 		return fmt.Errorf("retire old %s tokens: %w", purpose, err)

@@ -64,10 +64,15 @@ func (q *Queries) CreateUser(ctx context.Context, name, email, passwordHash stri
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
+	// ON CONFLICT DO NOTHING rather than catching the violation: on
+	// PostgreSQL a failed statement aborts its transaction, and Register
+	// goes on in the same one to mail the address's owner. No row back is
+	// the address taken (the id is the database's own, so only the keys
+	// of the address can conflict).
 	row := q.w.QueryRowContext(ctx, `INSERT INTO users (name, email, email_key, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING `+userColumns, name, email, key, passwordHash, unix(now), unix(now))
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING `+userColumns, name, email, key, passwordHash, unix(now), unix(now))
 	u, err := scanUser(row)
-	if isUniqueViolation(err) {
+	if errors.Is(err, ErrNotFound) || isUniqueViolation(err) {
 		return User{}, ErrEmailTaken
 	}
 	if err != nil {

@@ -61,7 +61,7 @@ func (a *testApp) rows() map[string]int {
 func (a *testApp) mailTo(addr string) int {
 	a.t.Helper()
 	var n int
-	if err := a.db.Read.QueryRowContext(context.Background(), "SELECT count(*) FROM outbox WHERE to_addr = ?", addr).Scan(&n); err != nil {
+	if err := a.db.Read.QueryRowContext(context.Background(), a.db.Rebind("SELECT count(*) FROM outbox WHERE to_addr = ?"), addr).Scan(&n); err != nil {
 		a.t.Fatal(err)
 	}
 	return n

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"latchkey/auth"
 	"latchkey/db"
 	"latchkey/internal/clocktest"
+	"latchkey/internal/dbtest"
 	"latchkey/internal/logtest"
 )
 
@@ -50,6 +50,9 @@ type testConfig struct {
 	// the client that calls them (nil: accounts' default).
 	providers      []accounts.Provider
 	providerClient *http.Client
+	// dbURL, when set, is the PostgreSQL database (default: a new schema
+	// when TEST_DATABASE_URL is set), for two apps on one database.
+	dbURL string
 }
 
 // newTestApp starts the app. Options change the configuration.
@@ -80,10 +83,10 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	if cfg.handlers.PasswordInterval == 0 {
 		cfg.handlers.PasswordInterval = cfg.handlers.RateInterval
 	}
-	if cfg.dbPath == "" {
-		cfg.dbPath = filepath.Join(t.TempDir(), "test.db")
+	if cfg.dbPath == "" && cfg.dbURL == "" {
+		cfg.dbURL, cfg.dbPath = dbtest.Target(t)
 	}
-	d, err := db.Open(cfg.dbPath)
+	d, err := db.Connect(context.Background(), cfg.dbURL, cfg.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

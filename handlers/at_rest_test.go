@@ -24,10 +24,10 @@ func TestSecretsAreHashedAtRest(t *testing.T) {
 	}
 	want := sha256.Sum256(raw)
 	var hashed, plain int
-	if err := app.db.Read.QueryRow(`SELECT count(*) FROM tokens WHERE hash = ?`, want[:]).Scan(&hashed); err != nil {
+	if err := app.db.Read.QueryRow(app.db.Rebind(`SELECT count(*) FROM tokens WHERE hash = ?`), want[:]).Scan(&hashed); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.db.Read.QueryRow(`SELECT count(*) FROM tokens WHERE hash = ?`, raw).Scan(&plain); err != nil {
+	if err := app.db.Read.QueryRow(app.db.Rebind(`SELECT count(*) FROM tokens WHERE hash = ?`), raw).Scan(&plain); err != nil {
 		t.Fatal(err)
 	}
 	if hashed != 1 || plain != 0 {
@@ -40,10 +40,10 @@ func TestSecretsAreHashedAtRest(t *testing.T) {
 	}
 	sum := sha256.Sum256([]byte(cookie))
 	var byHash, byValue int
-	if err := app.db.Read.QueryRow(`SELECT count(*) FROM sessions WHERE token = ?`, base64.RawURLEncoding.EncodeToString(sum[:])).Scan(&byHash); err != nil {
+	if err := app.db.Read.QueryRow(app.db.Rebind(`SELECT count(*) FROM sessions WHERE token = ?`), base64.RawURLEncoding.EncodeToString(sum[:])).Scan(&byHash); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.db.Read.QueryRow(`SELECT count(*) FROM sessions WHERE token = ?`, cookie).Scan(&byValue); err != nil {
+	if err := app.db.Read.QueryRow(app.db.Rebind(`SELECT count(*) FROM sessions WHERE token = ?`), cookie).Scan(&byValue); err != nil {
 		t.Fatal(err)
 	}
 	if byHash != 1 || byValue != 0 {

@@ -81,7 +81,7 @@ func New(cfg Config, d *db.DB, acc *accounts.Service, sessions *scs.SessionManag
 		h.providerButtons = append(h.providerButtons, views.ProviderButton{ID: p.ID, Name: p.Name})
 	}
 	h.limits = newLimits(limitSettings{burst: cfg.RateBurst, interval: cfg.RateInterval},
-		limitSettings{burst: cfg.PasswordBurst, interval: cfg.PasswordInterval}, now)
+		limitSettings{burst: cfg.PasswordBurst, interval: cfg.PasswordInterval}, now, d, log)
 	return h
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"testing"
@@ -11,21 +12,32 @@ import (
 // the per-user records.
 func (a *testApp) sessionRows(t *testing.T) (scsRows string, records string) {
 	t.Helper()
-	rows, err := a.db.Read.Query(`SELECT token, hex(data), expiry FROM sessions ORDER BY token`)
+	rows, err := a.db.Read.Query(`SELECT token, data, ` + a.sessionExpiryUnix() + ` FROM sessions ORDER BY token`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var token, data string
+		var token string
+		var data []byte
 		var expiry float64
 		if err := rows.Scan(&token, &data, &expiry); err != nil {
 			t.Fatal(err)
 		}
-		scsRows += token + " " + data + " " + strconv.FormatFloat(expiry, 'f', -1, 64) + "\n"
+		scsRows += token + " " + hex.EncodeToString(data) + " " + strconv.FormatFloat(expiry, 'f', -1, 64) + "\n"
 	}
-	if err := a.db.Read.QueryRow(`SELECT coalesce(group_concat(id || ' ' || last_seen_at, ';'), '') FROM user_sessions`).Scan(&records); err != nil {
+	recs, err := a.db.Read.Query(`SELECT id, last_seen_at FROM user_sessions ORDER BY id`)
+	if err != nil {
 		t.Fatal(err)
+	}
+	defer recs.Close()
+	for recs.Next() {
+		var id string
+		var seen int64
+		if err := recs.Scan(&id, &seen); err != nil {
+			t.Fatal(err)
+		}
+		records += id + " " + strconv.FormatInt(seen, 10) + ";"
 	}
 	return scsRows, records
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"log/slog"
 	"math"
 	"net"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"latchkey/auth"
+	"latchkey/db"
 )
 
 // limits holds the token buckets of the rate limits (docs/ARCHITECTURE.md,
@@ -25,10 +27,21 @@ import (
 // bucket is different: only requests already signed in as that user spend
 // it, so a stranger cannot empty it, and it stops one session from testing
 // addresses or passwords from many IPs at once.
+//
+// On SQLite the buckets are in memory (keyedLimiter); on PostgreSQL, where
+// several instances share the database, in it (sharedLimiter), so that a
+// client's attempts count together on every instance.
 type limits struct {
-	perIPKeys   *keyedLimiter
-	perPairKeys *keyedLimiter
-	perUserKeys *keyedLimiter
+	perIPKeys   buckets
+	perPairKeys buckets
+	perUserKeys buckets
+}
+
+// buckets is one kind of bucket, by key: allow spends a token, peek only
+// looks; both say how long to wait when none is left.
+type buckets interface {
+	allow(key string) (time.Duration, bool)
+	peek(key string) (time.Duration, bool)
 }
 
 // limitSettings are the numbers of one kind of bucket.
@@ -41,7 +54,14 @@ type limitSettings struct {
 // per-user buckets have RATE_LIMIT_BURST and RATE_LIMIT_INTERVAL, the
 // (IP, email) pair its own numbers (which package main resolves to the
 // per-IP ones when they are not set).
-func newLimits(perIP, perPair limitSettings, now func() time.Time) *limits {
+func newLimits(perIP, perPair limitSettings, now func() time.Time, shared *db.DB, log *slog.Logger) *limits {
+	if shared != nil && shared.Postgres() {
+		return &limits{
+			perIPKeys:   newSharedLimiter(shared, "ip", perIP, now, log),
+			perPairKeys: newSharedLimiter(shared, "pair", perPair, now, log),
+			perUserKeys: newSharedLimiter(shared, "user", perIP, now, log),
+		}
+	}
 	return &limits{
 		perIPKeys:   newKeyedLimiter(perIP.burst, perIP.interval, now),
 		perPairKeys: newKeyedLimiter(perPair.burst, perPair.interval, now),

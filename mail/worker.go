@@ -61,6 +61,17 @@ func backoff(attempts int) time.Duration {
 	return min(d, 10*time.Minute)
 }
 
+// A sender claims claimBatch messages at a time for claimLease (see
+// db.ClaimMail): the lease outlasts sending the whole batch (each send is
+// cut off at sendTimeout, each record at recordTimeout), so no other
+// instance takes a message this one is still sending, and a message whose
+// sender died is sent by another once the lease has run out.
+const (
+	claimBatch  = 4
+	sendTimeout = 30 * time.Second
+	claimLease  = claimBatch*(sendTimeout+recordTimeout) + time.Minute
+)
+
 // recordTimeout bounds writing down the outcome of a delivery once ctx has
 // ended: long enough for a busy writer, short enough not to hold up a
 // shutdown.
@@ -76,7 +87,7 @@ func (w *Worker) DeliverDue(ctx context.Context) int {
 	sent := 0
 	finish := context.WithoutCancel(ctx)
 	for ctx.Err() == nil {
-		due, err := w.DB.DueMail(ctx, w.Now(), 20)
+		due, err := w.DB.ClaimMail(ctx, w.Now(), claimLease, claimBatch)
 		if err != nil {
 			w.Log.ErrorContext(ctx, "read outbox", "err", err)
 			return sent
@@ -88,7 +99,7 @@ func (w *Worker) DeliverDue(ctx context.Context) int {
 			if ctx.Err() != nil {
 				return sent
 			}
-			sendCtx, cancel := context.WithTimeout(finish, 30*time.Second)
+			sendCtx, cancel := context.WithTimeout(finish, sendTimeout)
 			err := w.Mailer.Send(sendCtx, Message{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
 			cancel()
 			recordCtx, cancel := context.WithTimeout(finish, recordTimeout)
@@ -109,7 +120,7 @@ func (w *Worker) DeliverDue(ctx context.Context) int {
 			}
 			sent++
 		}
-		if len(due) < 20 {
+		if len(due) < claimBatch {
 			return sent
 		}
 	}
