@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"latchkey/db"
 )
 
 // rememberedLogin signs a confirmed account in again with "remember me"
@@ -314,4 +317,47 @@ func TestPanickedRequestSavesNoSession(t *testing.T) {
 	if n := app.sessionRowCount(t); n != 0 {
 		t.Fatalf("the panicked request wrote %d session rows", n)
 	}
+}
+
+// A browser signed in before the session store lost its in-memory copy
+// stays signed in: its row, as the old release wrote it (legacyGobRow),
+// loads, shows its message once, and the session record it points to is
+// still the authority.
+func TestSessionRowFromTheOldReleaseLoads(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	u := app.createUnconfirmedUser(t, "Ada Lovelace", "ada@example.com", strongPassword)
+	if err := app.db.MarkEmailVerified(ctx, u.ID, app.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	now := app.clock.Now()
+	if err := app.db.CreateUserSession(ctx, db.UserSession{ID: "sid-written-before-the-change", UserID: u.ID,
+		CreatedAt: now, LastSeenAt: now, AuthenticatedAt: now, UserAgent: "old browser", IP: "127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := hex.DecodeString(legacyGobRow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := rand.Text()
+	sum := sha256.Sum256([]byte(token))
+	if err := app.h.sessions.Store.Commit(base64.RawURLEncoding.EncodeToString(sum[:]), data, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	c := app.client()
+	c.plantCookie("latchkey_session", token)
+
+	res := c.get("/dashboard")
+	assertStatus(t, res, http.StatusOK)
+	assertContains(t, res, "Ada Lovelace")
+	assertSays(t, res, "Welcome back.")
+	res = c.get("/dashboard")
+	assertStatus(t, res, http.StatusOK)
+	assertNotContains(t, res, "Welcome back.")
+
+	// The record decides: ended elsewhere, the old row signs in no one.
+	if err := app.acc.EndSession(ctx, "sid-written-before-the-change"); err != nil {
+		t.Fatal(err)
+	}
+	assertLocation(t, c.get("/dashboard"), "/login?next=/dashboard")
 }
