@@ -390,7 +390,7 @@ func (a *testApp) count(t testing.TB, table, where string, args ...any) int {
 	if where != "" {
 		q += " WHERE " + where
 	}
-	if err := a.db.Read.QueryRow(q, args...).Scan(&n); err != nil {
+	if err := a.db.Read.QueryRow(a.db.Rebind(q), args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
