@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
 	"latchkey/internal/dbtest"
 )
 
@@ -22,17 +24,19 @@ func openTestDB(t *testing.T) *DB {
 	return d
 }
 
-func newTestStore(t *testing.T, d *DB) *sessionStore {
+// newTestStore is the store as the app gets it: the cache in front of the
+// table.
+func newTestStore(t *testing.T, d *DB) *sessionCache {
 	t.Helper()
 	if d.Postgres() {
 		t.Skip("the in-memory copy is SQLite's alone (several instances share PostgreSQL)")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return d.SessionStore(ctx).(*sessionStore)
+	return d.SessionStore(ctx).(*sessionCache)
 }
 
-func find(t *testing.T, s *sessionStore, token string) (string, bool) {
+func find(t *testing.T, s scs.Store, token string) (string, bool) {
 	t.Helper()
 	b, ok, err := s.Find(token)
 	if err != nil {
@@ -42,7 +46,7 @@ func find(t *testing.T, s *sessionStore, token string) (string, bool) {
 }
 
 // TestSessionStoreRoundTrip: what is committed is found, a newer commit
-// replaces it, a delete or an expiry ends it, in this store and after a restart.
+// replaces it, a delete or an expiry ends it, from memory and from disk.
 func TestSessionStoreRoundTrip(t *testing.T) {
 	d := openTestDB(t)
 	s := newTestStore(t, d)
@@ -83,13 +87,13 @@ func TestSessionStoreRoundTrip(t *testing.T) {
 	}
 }
 
-// TestSessionStoreReadsTheTable: the store keeps no copy of its own, so a
-// change made by another writer of the same file (a second process, the
-// command line) shows at once, and a row read before it is not served.
+// TestSessionStoreReadsTheTable: the store under the cache keeps no copy
+// of its own, so a change made by another writer of the same file shows
+// at once, and a row read before it is not served.
 func TestSessionStoreReadsTheTable(t *testing.T) {
 	d := openTestDB(t)
-	s := newTestStore(t, d)
-	other := newTestStore(t, d)
+	s := newTestStore(t, d).store
+	other := newTestStore(t, d).store
 	hour := time.Now().Add(time.Hour)
 	if err := s.Commit("a", []byte("one"), hour); err != nil {
 		t.Fatal(err)

@@ -5,10 +5,11 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+
+	"latchkey/db"
 )
 
-// NewSessions configures scs as docs/ARCHITECTURE.md ("Sessions") says:
-// tokens stored hashed,
+// NewSessions configures scs as DESIGN.md says: tokens stored hashed,
 // HttpOnly SameSite=Lax cookie, Secure under https, a browser-session
 // cookie unless "remember me" was ticked.
 //
@@ -28,13 +29,13 @@ import (
 // slides the same way Auth.js's updateAge does, by at least a day at a
 // time, so it costs one write a day, not one a request.
 //
-// The store reads the table on every lookup; the codec is scs's gob codec
-// with its decodings remembered (sessionCodec), the one cache the load
-// benchmark proved worth keeping.
+// The codec is scs's gob with its decodings remembered (db.SessionCodec);
+// it and the store's copy of the rows are the session layer's only caches
+// (db/session_cache.go).
 func NewSessions(store scs.Store, secure bool) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
-	sm.Codec = newSessionCodec()
+	sm.Codec = db.NewSessionCodec()
 	sm.Lifetime = anonymousSessionLifetime
 	sm.HashTokenInStore = true
 	sm.Cookie.Name = "latchkey_session"
