@@ -14,10 +14,10 @@ import (
 // (scs's gob) and then reads the user_sessions record, the authority on
 // who is signed in (accounts.SessionUser). The load benchmark was run
 // without these caches, with the decoded sessions alone, and with both:
-// GET /dashboard gave about 0.34, 0.41 and 0.44 of its baseline and cost
-// 316, 226 and 209 µs of CPU a request (docs/PERFORMANCE.md, "The session
-// layer"). Each cache is worth more than the 5 % the session layer may
-// cost, so both are kept, here and nowhere else.
+// GET /dashboard gave 0.34, 0.40 and 0.43 of its baseline on average and
+// cost 316, 226 and 209 µs of CPU a request (docs/PERFORMANCE.md, "The
+// session layer"). Each cache is worth more than the 5 % the session layer
+// may lose, so both are kept, here and nowhere else.
 //
 // Neither holds authority. Whether a request is signed in is decided by
 // the user_sessions record, read from the database on every signed-in
