@@ -7,7 +7,10 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 	"golang.org/x/text/secure/precis"
+	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -36,7 +39,16 @@ var emailDomains = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.VerifyDNS
 // symbols, spaces inside quotes) and refuses control and unassigned code
 // points, with Unicode case folding and then NFC, so that "Ä", "ä" and
 // "a"+U+0308 are one local part.
-var emailLocalParts = precis.NewFreeform(precis.FoldCase(), precis.Norm(norm.NFC), precis.DisallowEmpty)
+//
+// Lower-casing before the fold is there for Cherokee: x/text's fold maps
+// its capitals to the small letters and the small letters to the capitals
+// (v0.43.0), so "Ꮟ" and "ꮟ" swapped keys and a key was not its own key
+// (FuzzEmailKey found it). Lower-cased first, both reach the one fold
+// Unicode's CaseFolding.txt gives, the capital; for every other script
+// lower-then-fold is the fold.
+var emailLocalParts = precis.NewFreeform(
+	precis.AdditionalMapping(func() transform.Transformer { return cases.Lower(language.Und) }),
+	precis.FoldCase(), precis.Norm(norm.NFC), precis.DisallowEmpty)
 
 // NormalizeEmail is the form an address is stored, shown and mailed in: as
 // typed, trimmed. A domain with characters outside ASCII is written in the

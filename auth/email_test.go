@@ -42,6 +42,8 @@ func TestEmailKeyOneAccount(t *testing.T) {
 		{"straße@example.com", "STRASSE@example.com", "strasse@example.com"},
 		{"σοφός@example.gr", "ΣΟΦΌΣ@example.gr", "σοφόσ@example.gr"},
 		{`"a@b"@example.com`, `"A@B"@EXAMPLE.COM`},
+		{"Ꮟ@example.com", "ꮟ@example.com"}, // Cherokee, whose fold x/text swaps
+		{"ᏣᎳᎩ@example.com", "ꮳꮃꭹ@example.com", "ᏣꮃᎩ@example.com"},
 	} {
 		want, err := EmailKey(group[0])
 		if err != nil {
@@ -129,7 +131,7 @@ func TestEmailKeyRefuses(t *testing.T) {
 func FuzzEmailKey(f *testing.F) {
 	for _, s := range []string{"ä@example.com", "Ä@EXAMPLE.com", "a@ｅｘａｍｐｌｅ.com", "a@xn--a.com", "a@-bad-.com",
 		"straße@faß.de", "ΣΟΦΊΑ@example.gr", "\u1fb3\u0345@example.com", "İ@example.com", "a\u0345\u0308@x.y",
-		`"a@b"@example.com`, "ǅ@example.com", "ﬃ@example.com", "a@ⅷ.com", "a@\u0627\u0031.com", " a@b.c ", "@", "a@b@c"} {
+		`"a@b"@example.com`, "ǅ@example.com", "ﬃ@example.com", "a@ⅷ.com", "a@\u0627\u0031.com", " a@b.c ", "@", "a@b@c", "Ꮟ@0", "ꮟ@0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, addr string) {
