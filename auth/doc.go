@@ -7,8 +7,8 @@
 // code, recovery codes, the sealing of secrets with SECRET_KEY and the
 // tokens of remembered browsers.
 //
-// It imports only the standard library, the hashing and strength libraries
-// golang.org/x/text and x/net/idna, and pquerna/otp (PRECIS, width and case folding,
-// IDNA for email keys); it must never import db, echo or handlers, so every
+// It imports only the standard library, the hashing and strength libraries,
+// golang.org/x/text and x/net/idna (PRECIS, width and case folding, IDNA for
+// email keys) and pquerna/otp (one-time codes); it must never import db, echo or handlers, so every
 // rule here is testable with plain values.
 package auth
