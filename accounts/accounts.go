@@ -4,7 +4,8 @@
 // RequestEmailChange, ChangePassword, DeleteAccount), the session records
 // behind "sign out everywhere", and sign-in with identity providers
 // (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
-// ConnectIdentity), which talk to the providers through golang.org/x/oauth2
+// ConnectIdentity), the second factor (BeginEnrolment, ConfirmEnrolment,
+// VerifySecondFactor, RememberDevice, DisableSecondFactor), which talk to the providers through golang.org/x/oauth2
 // and go-oidc with one client that has timeouts.
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
@@ -70,12 +71,17 @@ type Config struct {
 	// ProviderClient makes every call to a provider; nil is
 	// NewProviderClient() (ProviderTimeout).
 	ProviderClient *http.Client
+	// SecretKey is SECRET_KEY's 32 bytes: it seals authenticator secrets
+	// and keys the recovery codes' hashes. Without it the second factor
+	// cannot be turned on (package main always gives one).
+	SecretKey []byte
 }
 
 // Service is every account operation; New builds it.
 type Service struct {
 	Config
 	providers map[string]*provider
+	secrets   *auth.Secrets // nil without a SecretKey
 }
 
 // New returns the service for cfg. DB, Hasher and Log are required; Now nil
@@ -88,6 +94,13 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	s := &Service{Config: cfg}
+	if len(cfg.SecretKey) > 0 {
+		sec, err := auth.NewSecrets(cfg.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		s.secrets = sec
+	}
 	if err := s.initProviders(); err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
@@ -406,6 +419,9 @@ func (s *Service) cleanup(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if err := s.DB.DeleteOldMail(ctx, now.Add(-7*24*time.Hour)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.DB.DeleteExpiredSecondFactorRows(ctx, now, now.Add(-CodeWindow)); err != nil {
 		errs = append(errs, err)
 	}
 	if n, err := s.DeleteUnconfirmedAccounts(ctx); err != nil {

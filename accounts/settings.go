@@ -228,6 +228,11 @@ func (s *Service) setPassword(ctx context.Context, q *db.Queries, userID int64, 
 	if _, err := q.DeleteOtherUserSessions(ctx, userID, keepSessionID); err != nil {
 		return err
 	}
+	// A new password forgets every remembered browser: whoever had the old
+	// one may have had one remembered too.
+	if err := q.DeleteRememberedDevices(ctx, userID); err != nil {
+		return err
+	}
 	return q.DeleteUserTokens(ctx, userID, string(auth.PurposeLogin), string(auth.PurposeResetPassword))
 }
 

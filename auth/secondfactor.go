@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"image/png"
@@ -48,6 +49,21 @@ func NewTOTPKey(issuer, account string) (TOTPKey, error) {
 		return TOTPKey{}, fmt.Errorf("new authenticator secret: %w", err)
 	}
 	return TOTPKey{Secret: k.Secret(), URL: k.URL()}, nil
+}
+
+// TOTPURL is the otpauth:// URL of an existing secret (base32), for the
+// QR code of an enrolment shown again.
+func TOTPURL(issuer, account, secret string) (string, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(secret, "="))
+	if err != nil {
+		return "", fmt.Errorf("authenticator secret: %w", err)
+	}
+	k, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: TOTPPeriod,
+		Secret: raw, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return "", fmt.Errorf("authenticator secret: %w", err)
+	}
+	return k.URL(), nil
 }
 
 // TOTPQRCode is the PNG of the QR code of an otpauth:// URL, size pixels
