@@ -1,11 +1,14 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 	"unicode"
@@ -148,6 +151,57 @@ func (c Config) SecretKeyBytes() ([]byte, error) {
 		return b, nil
 	}
 	return nil, errors.New("SECRET_KEY is not base64 (make one with: openssl rand -base64 32)")
+}
+
+// devSecretKeyFile is where development keeps the SECRET_KEY it made:
+// beside the SQLite file, or in the working directory on PostgreSQL.
+func (c Config) devSecretKeyFile() string {
+	if c.DatabaseURL != "" {
+		return "latchkey.secret-key"
+	}
+	return c.DatabasePath + ".secret-key"
+}
+
+// SecretKeyOrDev is SECRET_KEY's bytes. In development without one, the
+// key is the one kept in devSecretKeyFile, made there (mode 0600) the first
+// time, so authenticator secrets sealed yesterday still open today; the
+// log says where it is, never what it is. Production never gets here
+// without a key (validate refuses to start).
+func (c Config) SecretKeyOrDev(log *slog.Logger) ([]byte, error) {
+	key, err := c.SecretKeyBytes()
+	if err != nil || key != nil || c.Production() {
+		return key, err
+	}
+	path := c.devSecretKeyFile()
+	text, err := os.ReadFile(path)
+	if err == nil {
+		key, err := Config{SecretKey: string(text)}.SecretKeyBytes()
+		if err != nil || key == nil {
+			return nil, fmt.Errorf("development secret key in %s: %v (delete the file to make a new one, or set SECRET_KEY)", path, err)
+		}
+		log.Info("development: using the SECRET_KEY kept in a file (set SECRET_KEY to use your own)", "path", path)
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("development secret key: %w", err)
+	}
+	key = make([]byte, secretKeyLength)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("development secret key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("development secret key: %w", err)
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("development secret key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("development secret key: %w", err)
+	}
+	log.Info("development: made a SECRET_KEY and keep it in a file (set SECRET_KEY to use your own)", "path", path)
+	return key, nil
 }
 
 // loadConfig reads .env (if present) then the environment, and checks it.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -288,5 +291,58 @@ func TestAppNameIsPlainText(t *testing.T) {
 	t.Setenv("APP_NAME", "Acme")
 	if c, err := loadConfig(); err != nil || c.AppName != "Acme" {
 		t.Fatalf("loadConfig with APP_NAME=Acme: %q, %v", c.AppName, err)
+	}
+}
+
+// In development without SECRET_KEY the app makes a key, keeps it beside
+// the database with mode 0600, uses the same one on the next start, and
+// logs where it is but never the key.
+func TestDevelopmentSecretKeyIsKeptBesideTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	c := Config{AppEnv: "development", DatabasePath: filepath.Join(dir, "app.db")}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	first, err := c.SecretKeyOrDev(log)
+	if err != nil || len(first) != 32 {
+		t.Fatalf("first start: %d bytes, %v", len(first), err)
+	}
+	path := filepath.Join(dir, "app.db.secret-key")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v, want 0600", st.Mode().Perm())
+	}
+	second, err := c.SecretKeyOrDev(log)
+	if err != nil || !bytes.Equal(first, second) {
+		t.Fatalf("second start: a different key (%v)", err)
+	}
+	if !strings.Contains(logs.String(), path) {
+		t.Errorf("the log does not say where the key is:\n%s", logs.String())
+	}
+	for _, enc := range []func([]byte) string{base64.StdEncoding.EncodeToString, base64.RawURLEncoding.EncodeToString} {
+		if strings.Contains(logs.String(), enc(first)) {
+			t.Fatal("the key is in the log")
+		}
+	}
+	// A key that is set wins, and nothing is read or made.
+	c.SecretKey = testSecretKey
+	if k, err := c.SecretKeyOrDev(log); err != nil || bytes.Equal(k, first) {
+		t.Fatalf("SECRET_KEY set: %v", err)
+	}
+	// Production never makes one.
+	prod := Config{AppEnv: "production", DatabasePath: filepath.Join(dir, "prod.db")}
+	if k, err := prod.SecretKeyOrDev(log); k != nil || err != nil {
+		t.Fatalf("production made a key: %v %v", k, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "prod.db.secret-key")); err == nil {
+		t.Fatal("production wrote a key file")
+	}
+	// A damaged file is an error naming it, not a new key.
+	os.WriteFile(path, []byte("junk"), 0o600)
+	c.SecretKey = ""
+	if _, err := c.SecretKeyOrDev(log); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("damaged key file: %v", err)
 	}
 }

@@ -123,7 +123,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	acc, err := newAccounts(cfg, d, log, worker)
+	secretKey, err := cfg.SecretKeyOrDev(log)
+	if err != nil {
+		return err
+	}
+	acc, err := newAccounts(cfg, d, log, worker, secretKey)
 	if err != nil {
 		return err
 	}
@@ -143,7 +147,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // newAccounts builds the domain service from the settings. worker, when
 // not nil, is woken whenever a request queues mail.
-func newAccounts(cfg Config, d *db.DB, log *slog.Logger, worker *mail.Worker) (*accounts.Service, error) {
+func newAccounts(cfg Config, d *db.DB, log *slog.Logger, worker *mail.Worker, secretKey []byte) (*accounts.Service, error) {
 	hasher, err := auth.NewHasher(auth.Params, cfg.HashConcurrency)
 	if err != nil {
 		return nil, err
@@ -159,6 +163,7 @@ func newAccounts(cfg Config, d *db.DB, log *slog.Logger, worker *mail.Worker) (*
 		SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout, UnconfirmedTTL: cfg.UnverifiedAccountTTL,
 		Log: log, Now: time.Now, MailQueued: wake,
 		Providers: cfg.IdentityProviders(), ProviderClient: accounts.NewProviderClient(),
+		SecretKey: secretKey,
 	})
 }
 
