@@ -23,6 +23,8 @@ Operator's tools for accounts. Commands:
   disable EMAIL                   disable an account and end its sessions
   enable EMAIL                    enable a disabled account
   delete EMAIL                    delete an account with its sessions and links
+  reset-2fa EMAIL                 turn off two-step verification for a user who
+                                  lost both their app and their recovery codes
 
 Run "latchkey user COMMAND --help" for the details of one command.
 `,
@@ -52,6 +54,14 @@ come back: the person signs in again.
 	"delete": `Usage: latchkey user delete EMAIL
 
 Deletes an account for good, with its sessions and links. There is no undo.
+`,
+	"reset-2fa": `Usage: latchkey user reset-2fa EMAIL
+
+Turns off two-step verification for an account whose owner lost both the
+authenticator app and the recovery codes: the secret, the recovery codes and
+every remembered browser are forgotten, and the owner is emailed a notice.
+Make sure first that the request really comes from the owner. They sign in
+with the password or an emailed link and can turn it on again.
 `,
 }
 
@@ -85,7 +95,7 @@ func userHelp(args []string) (string, bool) {
 // userCommand runs "latchkey user …", the operator's tools for accounts.
 func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: latchkey user list|create|disable|enable|delete (see latchkey user --help)")
+		return errors.New("usage: latchkey user list|create|disable|enable|delete|reset-2fa (see latchkey user --help)")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -126,7 +136,7 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 			fmt.Fprintln(out, "they can sign in with an emailed link from the sign-in page")
 		}
 		return nil
-	case "disable", "enable", "delete":
+	case "disable", "enable", "delete", "reset-2fa":
 		if len(args) != 1 {
 			return fmt.Errorf("usage: latchkey user %s EMAIL", sub)
 		}
@@ -145,6 +155,15 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 		case "delete":
 			// The owner is told, as when they delete it from /settings.
 			err = acc.DeleteAccount(ctx, user, operatorOrigin)
+		case "reset-2fa":
+			err = acc.ResetSecondFactor(ctx, user, operatorOrigin)
+			if errors.Is(err, accounts.ErrNoSecondFactor) {
+				return fmt.Errorf("user %d <%s> has no two-step verification turned on: nothing to reset", user.ID, user.Email)
+			}
+			if err == nil {
+				fmt.Fprintf(out, "turned off two-step verification for user %d <%s>\n", user.ID, user.Email)
+				return nil
+			}
 		}
 		if err != nil {
 			return err

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"latchkey/accounts"
 	"latchkey/auth"
 	"latchkey/db"
@@ -275,5 +277,55 @@ func TestUserCLICreateRefusesBadName(t *testing.T) {
 	acc := openAccounts(t, path)
 	if _, err := acc.DB.UserByEmail(context.Background(), "op@example.com"); !errors.Is(err, db.ErrNotFound) {
 		t.Fatalf("an account was stored: %v", err)
+	}
+}
+
+// latchkey user reset-2fa EMAIL turns the second factor off for a user who
+// lost both the app and the codes, and tells them.
+func TestUserReset2FA(t *testing.T) {
+	path := cliEnv(t)
+	t.Setenv("SECRET_KEY", testSecretKey)
+	ctx := context.Background()
+	mustRunCLI(t, "user", "create", "--email", "ada@example.com", "--name", "Ada")
+	acc := openAccounts(t, path)
+	acc.SecretKey = bytes.Repeat([]byte{1}, 32)
+	acc, err := accounts.New(acc.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := acc.FindUser(ctx, "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := acc.BeginEnrolment(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(e.Secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.ConfirmEnrolment(ctx, user, code, accounts.Origin{}); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRunCLI(t, "user", "reset-2fa", "ada@example.com")
+	if !strings.Contains(out, "turned off two-step verification for user") {
+		t.Fatalf("output: %q", out)
+	}
+	if on, err := acc.SecondFactorEnabled(ctx, user.ID); on || err != nil {
+		t.Fatalf("still on after reset-2fa: %v %v", on, err)
+	}
+	msgs, err := acc.DB.RecentMail(ctx, 1)
+	if err != nil || len(msgs) == 0 || !strings.Contains(msgs[0].Subject, "turned off") {
+		t.Fatalf("no notice to the owner: %v %+v", err, msgs)
+	}
+	if _, err := runCLI(t, "user", "reset-2fa", "ada@example.com"); err == nil || !strings.Contains(err.Error(), "nothing to reset") {
+		t.Fatalf("second reset: %v", err)
+	}
+	if _, err := runCLI(t, "user", "reset-2fa", "nobody@example.com"); err == nil || !strings.Contains(err.Error(), "no account") {
+		t.Fatalf("unknown address: %v", err)
+	}
+	if out := mustRunCLI(t, "user", "reset-2fa", "--help"); !strings.Contains(out, "lost both") {
+		t.Fatalf("help: %q", out)
 	}
 }

@@ -3,7 +3,7 @@
 //
 //	latchkey [serve]            serve the app (the default)
 //	latchkey migrate            apply database migrations and exit
-//	latchkey user list|create|disable|enable|delete …
+//	latchkey user list|create|disable|enable|delete|reset-2fa …
 //	latchkey backup PATH        write a consistent copy of the database
 //	latchkey migrate-to-postgres SQLITE_PATH
 //	                            copy a SQLite database into PostgreSQL
@@ -56,6 +56,7 @@ Commands:
   user disable EMAIL    disable an account: it cannot sign in, its sessions end
   user enable EMAIL     enable a disabled account
   user delete EMAIL     delete an account with its sessions and tokens
+  user reset-2fa EMAIL  turn off two-step verification (lost app and codes)
   backup PATH           write a consistent copy of the live database to PATH
                         (SQLite; on PostgreSQL use pg_dump)
   migrate-to-postgres SQLITE_PATH

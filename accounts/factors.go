@@ -437,3 +437,20 @@ func (s *Service) DeviceRemembered(ctx context.Context, user db.User, mark strin
 func (s *Service) ResetSecondFactor(ctx context.Context, user db.User, o Origin) error {
 	return s.DisableSecondFactor(ctx, user, o)
 }
+
+// UserForSignIn is the account a first factor proved, loaded again when
+// its second factor is given: ErrDisabled when it was disabled between the
+// two, ErrNoAccount when it is gone.
+func (s *Service) UserForSignIn(ctx context.Context, userID int64) (db.User, error) {
+	u, err := s.DB.UserByID(ctx, userID)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.User{}, ErrNoAccount
+	}
+	if err != nil {
+		return db.User{}, fmt.Errorf("sign in: %w", err)
+	}
+	if u.Disabled() {
+		return db.User{}, ErrDisabled
+	}
+	return u, nil
+}

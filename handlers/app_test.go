@@ -103,7 +103,7 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 		TTL:     auth.TokenTTLs{Login: 15 * time.Minute, VerifyEmail: 24 * time.Hour, ResetPassword: time.Hour},
 		BaseURL: cfg.handlers.BaseURL, AppName: cfg.handlers.AppName, MailLimit: cfg.mailLimit, MailWindow: 15 * time.Minute,
 		SessionLifetime: cfg.handlers.SessionLifetime, SessionIdleTimeout: cfg.handlers.SessionIdleTimeout, UnconfirmedTTL: 168 * time.Hour,
-		Log: log, Now: clock.Now, Providers: cfg.providers, ProviderClient: cfg.providerClient})
+		Log: log, Now: clock.Now, Providers: cfg.providers, ProviderClient: cfg.providerClient, SecretKey: testSecretKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,3 +329,6 @@ func (a *testApp) lastLink(to, path string) string {
 }
 
 const strongPassword = "correct horse battery staple"
+
+// testSecretKey is the SECRET_KEY of the test apps.
+var testSecretKey = []byte("0123456789abcdef0123456789abcdef")

@@ -129,8 +129,12 @@ func (h *Handlers) login(c echo.Context) error {
 	if errs != nil {
 		return render(c, http.StatusUnprocessableEntity, views.Login(h.page(c, "Sign in"), form, errs, nil))
 	}
-	if err := h.signIn(c, user, remember); err != nil {
+	asked, err := h.finishFirstFactor(c, user, methodPassword, remember, f.Next, "")
+	if err != nil {
 		return err
+	}
+	if asked {
+		return redirect(c, "/login/2fa")
 	}
 	return redirect(c, auth.SafeNext(f.Next, "/dashboard"))
 }

@@ -134,8 +134,14 @@ func (h *Handlers) confirmLogin(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.signIn(c, user, false); err != nil {
+	next := h.sessions.PopString(c.Request().Context(), sessionKeyNext)
+	asked, err := h.finishFirstFactor(c, user, methodLink, false, next, "You're signed in.")
+	if err != nil {
 		return err
+	}
+	if asked {
+		// The notice of a sign-in by link waits for the code (loginCode).
+		return redirect(c, "/login/2fa")
 	}
 	// The owner hears of every sign-in by link; a failure to queue the
 	// notice must not undo the sign-in.
@@ -143,7 +149,7 @@ func (h *Handlers) confirmLogin(c echo.Context) error {
 		h.log.WarnContext(c.Request().Context(), "notify sign-in", "err", err)
 	}
 	h.flash(c, "You're signed in.")
-	return redirect(c, auth.SafeNext(h.sessions.PopString(c.Request().Context(), sessionKeyNext), "/dashboard"))
+	return redirect(c, auth.SafeNext(next, "/dashboard"))
 }
 
 // signedUpHere reports whether this browser signed up with the address a
@@ -222,10 +228,15 @@ func (h *Handlers) verifyEmail(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.signIn(c, user, false); err != nil {
+	const confirmed = "Thanks! Your email address is confirmed, and your account is ready."
+	asked, err := h.finishFirstFactor(c, user, methodSignup, false, "", confirmed)
+	if err != nil {
 		return err
 	}
-	h.flash(c, "Thanks! Your email address is confirmed, and your account is ready.")
+	if asked {
+		return redirect(c, "/login/2fa")
+	}
+	h.flash(c, confirmed)
 	return redirect(c, "/dashboard")
 }
 
@@ -289,9 +300,16 @@ func (h *Handlers) resetPassword(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.signIn(c, user, false); err != nil {
+	// A reset proves the inbox, not the second factor: with one on, its
+	// code is still asked (and the reset forgot every remembered browser).
+	const changed = "Your password has been changed, and you've been signed out everywhere else."
+	asked, err := h.finishFirstFactor(c, user, methodReset, false, "", changed)
+	if err != nil {
 		return err
 	}
-	h.flash(c, "Your password has been changed, and you've been signed out everywhere else.")
+	if asked {
+		return redirect(c, "/login/2fa")
+	}
+	h.flash(c, changed)
 	return redirect(c, "/dashboard")
 }

@@ -134,8 +134,12 @@ func (h *Handlers) providerCallback(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.signIn(c, user, false); err != nil {
+	asked, err := h.finishFirstFactor(c, user, methodProvider, false, pf.Next, "")
+	if err != nil {
 		return err
+	}
+	if asked {
+		return redirect(c, "/login/2fa")
 	}
 	return redirect(c, auth.SafeNext(pf.Next, "/dashboard"))
 }

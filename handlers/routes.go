@@ -26,6 +26,10 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/login", h.loginPage)
 	e.POST("/login", h.login, h.limits.perIP)
 	e.POST("/logout", h.logout)
+	// The second step of a sign-in when the account has a second factor
+	// (twofactor.go): not signed in until its code is given.
+	e.GET("/login/2fa", h.loginCodePage)
+	e.POST("/login/2fa", h.loginCode, h.limits.perIP)
 
 	// Everything that goes through an inbox (email_links.go).
 	e.POST("/login/email", h.requestLoginLink, h.limits.perIP)
@@ -67,6 +71,12 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/settings/password", h.changePassword, perIP, me, perUser)
 	e.POST("/settings/sessions/revoke", h.revokeSession, me)
 	e.POST("/settings/delete", h.deleteAccount, perIP, me, perUser)
+	// The second factor (twofactor.go): the Security page with the
+	// authenticator's enrolment, turning it off, new recovery codes.
+	e.GET("/settings/2fa", h.twoFactorPage, me)
+	e.POST("/settings/2fa", h.enrol, perIP, me, perUser)
+	e.POST("/settings/2fa/delete", h.disableTwoFactor, perIP, me, perUser)
+	e.POST("/settings/2fa/recovery-codes", h.newRecoveryCodes, perIP, me, perUser)
 	e.GET("/settings/connections", h.connectionsPage, me)
 	e.POST("/settings/connections/:provider", h.connectProvider, perIP, me, perUser)
 	e.POST("/settings/connections/:provider/delete", h.disconnectProvider, me)

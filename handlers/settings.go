@@ -32,8 +32,12 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 	if err != nil {
 		return views.Settings{}, fmt.Errorf("settings: %w", err)
 	}
+	factor, err := h.accounts.SecondFactorStatus(ctx, u.ID)
+	if err != nil {
+		return views.Settings{}, fmt.Errorf("settings: %w", err)
+	}
 	s := views.Settings{Name: u.Name, Email: u.Email, Verified: u.Verified(), PendingEmail: pending,
-		HasPassword: u.HasPassword(), NameValue: u.Name}
+		HasPassword: u.HasPassword(), NameValue: u.Name, TwoFactor: factor.Enabled, RecoveryLeft: factor.RecoveryLeft}
 	if h.accounts.RecentlySignedIn(current, h.cfg.SudoWindow) {
 		s.SudoUntil = timetext.Clock(current.AuthenticatedAt.Add(h.cfg.SudoWindow))
 	}
