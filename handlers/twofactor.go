@@ -156,14 +156,15 @@ func (h *Handlers) loginCode(c echo.Context) error {
 	if !ok {
 		return h.signInAgain(c, msgSignInExpired)
 	}
-	if errs == nil && strings.TrimSpace(f.Code) == "" {
+	switch {
+	case errs != nil && refused(errs):
+		return errFormRefused
+	case errs != nil:
+		errs = views.Errors{"code": msgCodeShape}
+	case strings.TrimSpace(f.Code) == "":
 		errs = views.Errors{"code": msgEnterCode}
 	}
 	if errs != nil {
-		if refused(errs) {
-			return errFormRefused
-		}
-		errs = views.Errors{"code": msgCodeShape}
 		return render(c, http.StatusUnprocessableEntity, views.LoginCode(h.page(c, "Two-step verification"), errs, remember))
 	}
 	ctx := c.Request().Context()

@@ -484,3 +484,76 @@ func (c *client) firstFactor2(password, code string) {
 	assertLocation(c.t, res, "/login/2fa")
 	assertStatus(c.t, c.code(code), http.StatusSeeOther)
 }
+
+// Bad input at the code page is 422 (or 413 for a huge body) with a clear
+// message, never 5xx; it counts as no guess and leaves the sign-in waiting.
+func TestSecondFactorBadInput(t *testing.T) {
+	app := newTestApp(t)
+	secret, _ := app.enrolledUser("ada@example.com")
+	c := app.client()
+	c.firstFactor("ada@example.com")
+	for _, tc := range []struct {
+		name, code string
+		want       int
+		msg        string
+	}{
+		{"empty", "", http.StatusUnprocessableEntity, "Enter the code"},
+		{"spaces only", "   ", http.StatusUnprocessableEntity, "Enter the code"},
+		{"letters", "abcdef", http.StatusUnprocessableEntity, "6 digits"},
+		{"five digits", "12345", http.StatusUnprocessableEntity, "6 digits"},
+		{"seven digits", "1234567", http.StatusUnprocessableEntity, "6 digits"},
+		{"arabic digits", "١٢٣٤٥٦", http.StatusUnprocessableEntity, "6 digits"},
+		{"too long", strings.Repeat("1", 65), http.StatusUnprocessableEntity, "6 digits"},
+		{"NUL", "123\x00456", http.StatusUnprocessableEntity, ""},
+		{"not UTF-8", "\xff\xfe", http.StatusUnprocessableEntity, ""},
+		{"huge", strings.Repeat("1", 70<<10), http.StatusRequestEntityTooLarge, ""},
+	} {
+		res := c.code(tc.code)
+		if res.StatusCode != tc.want {
+			t.Fatalf("%s: status %d, want %d\n%s", tc.name, res.StatusCode, tc.want, excerpt(res.body))
+		}
+		if tc.msg != "" {
+			if got := fieldError(res.body, "code"); !strings.Contains(got, tc.msg) {
+				t.Errorf("%s: message %q, want %q", tc.name, got, tc.msg)
+			}
+		}
+	}
+	var failures int
+	if err := app.db.Read.QueryRow(`SELECT COUNT(*) FROM second_factor_failures`).Scan(&failures); err != nil {
+		t.Fatal(err)
+	}
+	if failures != 0 {
+		t.Fatalf("%d malformed codes counted as guesses", failures)
+	}
+	// The sign-in still waits, and the right code finishes it.
+	assertStatus(t, c.code(app.codeAt(secret, 0)), http.StatusSeeOther)
+	c.assertSignedIn()
+}
+
+// FuzzLoginCodeForm posts arbitrary codes and checkbox values to the code
+// page of a waiting sign-in: whatever they are, the answer is one we meant
+// (303, 422, 413 or the 429 of the limit), never a 5xx.
+func FuzzLoginCodeForm(f *testing.F) {
+	app := startTestApp(f, unlimited)
+	app.t = f
+	secret, codes := app.enrolledUser("ada@example.com")
+	_ = secret
+	for _, s := range []string{"", "000000", "123 456", "abcde-fghjk", codes[0], "\x00", "\xff", "١٢٣٤٥٦", strings.Repeat("-", 64)} {
+		f.Add(s, "on")
+	}
+	f.Fuzz(func(t *testing.T, code, remember string) {
+		app.clock.Advance(16 * time.Minute) // past the account's window: every try is a fresh one
+		c := fuzzClient(t, app)
+		c.firstFactor("ada@example.com")
+		res := c.postForm("/login/2fa", url.Values{"code": {code}, "remember_device": {remember}})
+		switch res.StatusCode {
+		case http.StatusSeeOther:
+			if err := staysOnSite(res.Header.Get("Location")); err != nil {
+				t.Fatalf("Location %q: %v", res.Header.Get("Location"), err)
+			}
+		case http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
+		default:
+			t.Fatalf("code %q: status %d\n%s", code, res.StatusCode, excerpt(res.body))
+		}
+	})
+}
