@@ -294,22 +294,28 @@ func (s *Service) VerifySecondFactorFrom(ctx context.Context, userID int64, code
 	if !totpShape && !recoveryShape {
 		return false, ErrMalformedCode
 	}
-	if err := s.checkCodeLimit(ctx, userID); err != nil {
-		return false, err
-	}
-	f, err := s.DB.SecondFactor(ctx, userID)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && !f.Enabled()) {
+	// One read for the limit and the factor, one write for the step: the
+	// whole cost a code adds to a sign-in.
+	now := s.now()
+	f, failures, oldest, err := s.DB.SecondFactorToCheck(ctx, userID, now.Add(-CodeWindow))
+	if errors.Is(err, db.ErrNotFound) {
 		return false, ErrNoSecondFactor
 	}
 	if err != nil {
 		return false, fmt.Errorf("verify code: %w", err)
+	}
+	if failures >= CodeLimit {
+		return false, &CodeLimitError{Wait: max(time.Second, oldest.Add(CodeWindow).Sub(now))}
+	}
+	if !f.Enabled() {
+		return false, ErrNoSecondFactor
 	}
 	if totpShape {
 		secret, err := sec.Open(userID, f.Sealed)
 		if err != nil {
 			return false, fmt.Errorf("verify code: %w", err)
 		}
-		step, ok := auth.CheckTOTP(secret, clean, s.now(), f.LastStep)
+		step, ok := auth.CheckTOTP(secret, clean, now, f.LastStep)
 		if ok {
 			// The step is claimed in one statement: of two requests with
 			// the same code, one wins.
@@ -320,7 +326,10 @@ func (s *Service) VerifySecondFactorFrom(ctx context.Context, userID int64, code
 		if !ok {
 			return false, s.codeFailed(ctx, userID)
 		}
-		return false, s.DB.ClearSecondFactorFailures(ctx, userID)
+		if failures > 0 {
+			return false, s.DB.ClearSecondFactorFailures(ctx, userID)
+		}
+		return false, nil
 	}
 	user, err := s.DB.UserByID(ctx, userID)
 	if err != nil {
