@@ -557,3 +557,23 @@ func FuzzLoginCodeForm(f *testing.F) {
 		}
 	})
 }
+
+// The attempt has a limit of its own: after a right code elsewhere clears
+// the account's count, this attempt's fifth wrong code still ends it.
+func TestSecondFactorLimitPerAttempt(t *testing.T) {
+	app := newTestApp(t)
+	secret, _ := app.enrolledUser("ada@example.com")
+	c := app.client()
+	c.firstFactor("ada@example.com")
+	for i := 0; i < 3; i++ {
+		assertStatus(t, c.code("000000"), http.StatusUnprocessableEntity)
+	}
+	other := app.client()
+	other.firstFactor("ada@example.com")
+	assertStatus(t, other.code(app.codeAt(secret, 0)), http.StatusSeeOther)
+	assertStatus(t, c.code("000000"), http.StatusUnprocessableEntity)
+	assertTooMany(t, c.code("000000"))
+	res := c.code(app.codeAt(secret, 30*time.Second))
+	assertLocation(t, res, "/login")
+	c.assertSignedOut()
+}
