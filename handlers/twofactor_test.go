@@ -12,7 +12,11 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"latchkey/accounts"
 )
+
+func accountsOrigin() accounts.Origin { return accounts.Origin{UserAgent: "test", IP: "127.0.0.1"} }
 
 var (
 	secretRe       = regexp.MustCompile(`<code class="secret">([A-Z2-7 ]+)</code>`)
@@ -576,4 +580,35 @@ func TestSecondFactorLimitPerAttempt(t *testing.T) {
 	res := c.code(app.codeAt(secret, 30*time.Second))
 	assertLocation(t, res, "/login")
 	c.assertSignedOut()
+}
+
+// An identity provider is a first factor like the others: with the second
+// factor on, the callback asks for the code, then goes on to next.
+func TestSecondFactorAfterProvider(t *testing.T) {
+	w := newProviderWorld(t)
+	w.github.approveAs(&githubUser{ID: 7, Login: "ada", Emails: []githubEmail{{Email: "ada@example.com", Primary: true, Verified: true}}})
+	assertLocation(t, w.app.client().signInWith("github"), "/dashboard")
+	ctx := context.Background()
+	u, err := w.app.acc.FindUser(ctx, "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := w.app.acc.BeginEnrolment(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.app.t = t
+	if _, err := w.app.acc.ConfirmEnrolment(ctx, u, w.app.codeAt(e.Secret, 0), accountsOrigin()); err != nil {
+		t.Fatal(err)
+	}
+	w.app.clock.Advance(30 * time.Second)
+	c := w.app.client()
+	res := c.get(approve(t, c.startAt("/login/oauth/github", url.Values{"next": {"/notes"}})))
+	assertStatus(t, res, http.StatusSeeOther)
+	assertLocation(t, res, "/login/2fa")
+	c.assertSignedOut()
+	res = c.code(w.app.codeAt(e.Secret, 0))
+	assertStatus(t, res, http.StatusSeeOther)
+	assertLocation(t, res, "/notes")
+	c.assertSignedIn()
 }
