@@ -612,3 +612,31 @@ func TestSecondFactorAfterProvider(t *testing.T) {
 	assertLocation(t, res, "/notes")
 	c.assertSignedIn()
 }
+
+// The sudo window counts from the code, not the password: 4 minutes
+// between them, then 7 more, and the empty password is still accepted.
+func TestSecondFactorSudoWindowCountsFromTheCode(t *testing.T) {
+	app := newTestApp(t)
+	secret, _ := app.enrolledUser("ada@example.com")
+	c := app.client()
+	c.firstFactor("ada@example.com")
+	app.clock.Advance(4 * time.Minute)
+	assertStatus(t, c.code(app.codeAt(secret, 0)), http.StatusSeeOther)
+	app.clock.Advance(7 * time.Minute)
+	res := c.postForm("/settings/2fa/delete", url.Values{})
+	assertStatus(t, res, http.StatusSeeOther)
+	assertLocation(t, res, "/settings/2fa")
+}
+
+// A browser remembered for one account is asked for the code of another.
+func TestSecondFactorDeviceMarkIsPerUser(t *testing.T) {
+	app := newTestApp(t)
+	secretA, _ := app.enrolledUser("ada@example.com")
+	secretB, _ := app.enrolledUser("bob@example.com")
+	c := app.client()
+	c.firstFactor("ada@example.com")
+	assertStatus(t, c.code(app.codeAt(secretA, 0), "remember_device", "on"), http.StatusSeeOther)
+	assertStatus(t, c.postForm("/logout", nil), http.StatusSeeOther)
+	c.firstFactor("bob@example.com")
+	assertStatus(t, c.code(app.codeAt(secretB, 0)), http.StatusSeeOther)
+}
