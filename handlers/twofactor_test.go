@@ -640,3 +640,30 @@ func TestSecondFactorDeviceMarkIsPerUser(t *testing.T) {
 	c.firstFactor("bob@example.com")
 	assertStatus(t, c.code(app.codeAt(secretB, 0)), http.StatusSeeOther)
 }
+
+// FuzzEnrolForm posts arbitrary codes and passwords to the enrolment form
+// of a signed-in user: the answer is one we meant (a page, 303, 413 or the
+// limit's 429), never a 5xx, and the factor never turns on.
+func FuzzEnrolForm(f *testing.F) {
+	app := startTestApp(f, unlimited)
+	app.t = f
+	c := app.client()
+	c.signup("Ada", "ada@example.com", strongPassword)
+	assertStatus(f, c.get("/settings/2fa"), http.StatusOK)
+	for _, s := range []string{"", "000000", "123 456", "abcdef", "\x00", "\xff", strings.Repeat("9", 64)} {
+		f.Add(s, "")
+	}
+	f.Add("", "wrong password")
+	f.Fuzz(func(t *testing.T, code, password string) {
+		c.t = t
+		res := c.postForm("/settings/2fa", url.Values{"code": {code}, "current_password": {password}})
+		switch res.StatusCode {
+		case http.StatusSeeOther, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
+		default:
+			t.Fatalf("code %q: status %d\n%s", code, res.StatusCode, excerpt(res.body))
+		}
+		if on, err := app.acc.SecondFactorEnabled(context.Background(), 1); on || err != nil {
+			t.Fatalf("the factor turned on (%v) with code %q", err, code)
+		}
+	})
+}
