@@ -122,6 +122,14 @@ func (h *Handlers) apiSignIn(c echo.Context) (found bool, err error) {
 // redirect to a page).
 func (h *Handlers) RequireAPIUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// Echo's router lets a route's last parameter take the rest of the
+		// path, slashes and all (/api/notes/1/extra has id "1/extra"): such
+		// a path is not one of ours, and is 404 before any credential.
+		for _, v := range c.ParamValues() {
+			if strings.Contains(v, "/") {
+				return apiFail(http.StatusNotFound, "not_found")
+			}
+		}
 		found, err := h.apiSignIn(c)
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +161,9 @@ func checkAPIAnswer(t testing.TB, r apiReq, res *response) {
 		req.Header.Set("Content-Type", r.ctype)
 	}
 	route, params, err := router.FindRoute(req)
+	if strings.HasPrefix(r.path, "/api/test/") {
+		return // a test's own route (one that fails on purpose), not the API's
+	}
 	if err != nil {
 		// Not a documented route: the contract says it is 404, or 405.
 		if res.StatusCode != http.StatusNotFound && res.StatusCode != http.StatusMethodNotAllowed {
@@ -241,3 +245,5 @@ func (c *client) apiCSRF() string {
 	}
 	return v.CSRFToken
 }
+
+func idText(n int64) string { return strconv.FormatInt(n, 10) }
