@@ -183,9 +183,11 @@ func (h *Handlers) apiSession(c echo.Context) error {
 	if !ok {
 		return c.JSON(http.StatusOK, apiSessionAnswer{})
 	}
-	expires := h.sessions.Deadline(c.Request().Context())
+	var expires time.Time
 	if b, ok := currentBearer(c); ok {
 		expires = b.Expires
+	} else {
+		expires = h.sessions.Deadline(c.Request().Context())
 	}
 	return c.JSON(http.StatusOK, apiSessionAnswer{
 		User:    &apiUser{ID: u.ID, Name: u.Name, Email: u.Email, EmailVerified: u.Verified(), Role: userRole(u)},
