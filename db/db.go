@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -116,8 +117,13 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		v.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + v.Encode()
+	return "file:" + uriPath.Replace(path) + "?" + v.Encode()
 }
+
+// uriPath escapes what SQLite's URI filenames give a meaning to: a path
+// with "#" (t.TempDir() of a fuzz seed, "FuzzX/seed#0") was cut there, so
+// every such path opened one shared file, and a "?" would start the query.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // Close closes both pools.
 func (d *DB) Close() error {
