@@ -267,3 +267,35 @@ func TestAPINotesOwnerRule(t *testing.T) {
 	assertStatus(t, p.apiCall(apiReq{method: http.MethodDelete, path: path, header: bearerHeader(ada)}), http.StatusNoContent)
 	assertAPIError(t, p.apiGet(path, ada), http.StatusNotFound, "not_found")
 }
+
+// TestAPILogHasNoTokens: a program's whole life (sign-in, calls, refresh,
+// a reuse, revoke) and a personal access token leave no token, password or
+// body in the log, while each request is logged with its user.
+func TestAPILogHasNoTokens(t *testing.T) {
+	app := newTestApp(t)
+	browser := app.client()
+	browser.signup("Ada Lovelace", "ada@example.com", strongPassword)
+	pat := browser.patOf("backup script", "30")
+	p := app.program()
+	first := p.signInForTokens("ada@example.com", strongPassword)
+	assertStatus(t, p.apiJSON(http.MethodPost, "/api/notes", first.AccessToken, map[string]string{"body": "a private note"}), http.StatusCreated)
+	res := p.apiJSON(http.MethodPost, "/api/auth/refresh", "", map[string]string{"refresh_token": first.RefreshToken})
+	var second tokenPair
+	decodeAnswer(t, res, &second)
+	assertStatus(t, p.apiGet("/api/notes", pat), http.StatusOK)
+	assertStatus(t, p.apiCall(apiReq{method: http.MethodPost, path: "/api/auth/revoke", header: bearerHeader(second.AccessToken)}), http.StatusNoContent)
+	p.apiJSON(http.MethodPost, "/api/auth/refresh", "", map[string]string{"refresh_token": first.RefreshToken})
+
+	logs := app.logs.String()
+	for what, secret := range map[string]string{"password": strongPassword, "access token": first.AccessToken, "refresh token": first.RefreshToken,
+		"second access token": second.AccessToken, "second refresh token": second.RefreshToken, "personal token": pat, "note": "a private note",
+		"token body": strings.TrimPrefix(first.AccessToken, "lk_at_")} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log contains the %s", what)
+		}
+	}
+	u := app.user("ada@example.com")
+	if !regexp.MustCompile(`method=GET path=/api/notes status=200 .*user_id=` + idText(u.ID)).MatchString(logs) {
+		t.Error("a bearer request is not logged with its user id")
+	}
+}
