@@ -17,7 +17,7 @@ CREATE TABLE api_tokens (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     used_at    INTEGER
-) STRICT;
+) STRICT, WITHOUT ROWID; -- looked up by hash alone, on every bearer request: one B-tree, not two
 CREATE INDEX api_tokens_session_idx ON api_tokens(session_id);
 CREATE INDEX api_tokens_expires_idx ON api_tokens(expires_at);
 
