@@ -5,7 +5,10 @@
 // behind "sign out everywhere", and sign-in with identity providers
 // (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
 // ConnectIdentity), which talk to the providers through golang.org/x/oauth2
-// and go-oidc with one client that has timeouts.
+// and go-oidc with one client that has timeouts, and the JSON API's
+// credentials (SignInForTokens, RefreshTokens, BearerUser, RevokeBearer,
+// CreatePersonalToken): a token sign-in is a session record like a
+// browser's.
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
 // of browsers, for notices), mail (message bodies, queued in the outbox in

@@ -455,7 +455,7 @@ func (h *Handlers) writeAPIError(err error, c echo.Context) {
 		body["fields"] = fields
 	}
 	if status == http.StatusUnauthorized && code == "unauthorized" {
-		hd.Set("WWW-Authenticate", `Bearer realm="api"`)
+		hd.Set("WWW-Authenticate", "Bearer")
 	}
 	if status >= 500 {
 		rid := hd.Get(echo.HeaderXRequestID)
