@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"latchkey/accounts"
 )
 
 const newPasswordForAPI = "a different long passphrase"
@@ -297,5 +300,28 @@ func TestAPILogHasNoTokens(t *testing.T) {
 	u := app.user("ada@example.com")
 	if !regexp.MustCompile(`method=GET path=/api/notes status=200 .*user_id=` + idText(u.ID)).MatchString(logs) {
 		t.Error("a bearer request is not logged with its user id")
+	}
+}
+
+// TestPersonalTokenExpires: a personal access token works until the end of
+// the days it was given, then is 401 and leaves the list.
+func TestPersonalTokenExpires(t *testing.T) {
+	app := newTestApp(t)
+	app.createUser(t, "Ada Lovelace", "ada@example.com", strongPassword)
+	u := app.user("ada@example.com")
+	text, _, err := app.acc.CreatePersonalToken(context.Background(), u, "weekly job", 7, accounts.Origin{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := app.acc.CreatePersonalToken(context.Background(), u, "odd", 8, accounts.Origin{}); err == nil {
+		t.Fatal("a lifetime of 8 days was accepted")
+	}
+	p := app.program()
+	app.clock.Advance(7*24*time.Hour - time.Minute)
+	assertStatus(t, p.apiGet("/api/notes", text), http.StatusOK)
+	app.clock.Advance(2 * time.Minute)
+	assertAPIError(t, p.apiGet("/api/notes", text), http.StatusUnauthorized, "unauthorized")
+	if list, err := app.acc.ListPersonalTokens(context.Background(), u.ID); err != nil || len(list) != 0 {
+		t.Fatalf("expired tokens listed: %v, %v", list, err)
 	}
 }
