@@ -4,9 +4,12 @@
 // RequestEmailChange, ChangePassword, DeleteAccount), the session records
 // behind "sign out everywhere", and sign-in with identity providers
 // (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
-// ConnectIdentity), the second factor (BeginEnrolment, ConfirmEnrolment,
-// VerifySecondFactor, RememberDevice, DisableSecondFactor), which talk to the providers through golang.org/x/oauth2
-// and go-oidc with one client that has timeouts.
+// ConnectIdentity), which talk to the providers through golang.org/x/oauth2
+// and go-oidc with one client that has timeouts; the second factor
+// (BeginEnrolment, ConfirmEnrolment, VerifySecondFactor, RememberDevice,
+// DisableSecondFactor); and the JSON API's credentials (SignInForTokens,
+// RefreshTokens, BearerUser, RevokeBearer, CreatePersonalToken): a token
+// sign-in is a session record like a browser's.
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
 // of browsers, for notices), mail (message bodies, queued in the outbox in
@@ -299,22 +302,33 @@ func (s *Service) SessionUser(ctx context.Context, sessionID string) (db.UserSes
 	if err != nil {
 		return db.UserSession{}, db.User{}, err
 	}
+	if err := s.keepSessionAlive(ctx, &sess); err != nil {
+		return db.UserSession{}, db.User{}, err
+	}
+	return sess, user, nil
+}
+
+// keepSessionAlive ends a session idle for longer than SessionIdleTimeout
+// or signed in longer ago than SessionLifetime (ErrSessionEnded), and
+// otherwise records activity at most once a minute. Browser sessions and
+// token sign-ins go through it alike.
+func (s *Service) keepSessionAlive(ctx context.Context, sess *db.UserSession) error {
 	now := s.now()
 	idle := s.SessionIdleTimeout > 0 && now.Sub(sess.LastSeenAt) > s.SessionIdleTimeout
 	expired := s.SessionLifetime > 0 && now.Sub(sess.CreatedAt) > s.SessionLifetime
 	if idle || expired {
-		if err := s.DB.DeleteUserSessionByID(ctx, sessionID); err != nil {
-			return db.UserSession{}, db.User{}, fmt.Errorf("end stale session: %w", err)
+		if err := s.DB.DeleteUserSessionByID(ctx, sess.ID); err != nil {
+			return fmt.Errorf("end stale session: %w", err)
 		}
-		return db.UserSession{}, db.User{}, ErrSessionEnded
+		return ErrSessionEnded
 	}
 	if now.Sub(sess.LastSeenAt) >= time.Minute {
-		if err := s.DB.TouchUserSession(ctx, sessionID, now); err != nil {
+		if err := s.DB.TouchUserSession(ctx, sess.ID, now); err != nil {
 			s.Log.WarnContext(ctx, "touch session", "err", err)
 		}
 		sess.LastSeenAt = now
 	}
-	return sess, user, nil
+	return nil
 }
 
 // EndSession forgets the session record of this browser (at sign-out, or
@@ -382,7 +396,8 @@ var allPurposes = []string{string(auth.PurposeLogin), string(auth.PurposeResetPa
 	string(auth.PurposeVerifyEmail), string(auth.PurposeChangeEmail)}
 
 // SetDisabled disables or enables an account. Disabling ends every session
-// and retires every link at once.
+// (token sign-ins included) and retires every link and personal access
+// token at once.
 func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
 	return s.DB.InTx(ctx, func(q *db.Queries) error {
 		if err := q.SetDisabled(ctx, userID, disabled, s.now()); err != nil {
@@ -392,6 +407,9 @@ func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) 
 			return nil
 		}
 		if _, err := q.DeleteOtherUserSessions(ctx, userID, ""); err != nil {
+			return err
+		}
+		if err := q.DeleteUserPersonalTokens(ctx, userID); err != nil {
 			return err
 		}
 		return q.DeleteUserTokens(ctx, userID, allPurposes...)
@@ -416,6 +434,9 @@ func (s *Service) cleanup(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if err := s.DB.DeleteStaleUserSessions(ctx, before(now, s.SessionIdleTimeout), before(now, s.SessionLifetime)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.DB.DeleteExpiredAPITokens(ctx, now); err != nil {
 		errs = append(errs, err)
 	}
 	if err := s.DB.DeleteOldMail(ctx, now.Add(-7*24*time.Hour)); err != nil {

@@ -370,6 +370,11 @@ func (s *Service) ResetPassword(ctx context.Context, text, password string) (db.
 				return err
 			}
 		}
-		return s.setPassword(ctx, q, u.ID, hash, "")
+		if err := s.setPassword(ctx, q, u.ID, hash, ""); err != nil {
+			return err
+		}
+		// A reset means the password may have been someone else's: the
+		// personal access tokens made meanwhile go too (a change keeps them).
+		return q.DeleteUserPersonalTokens(ctx, u.ID)
 	})
 }

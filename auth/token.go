@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -70,4 +71,45 @@ func (t TokenTTLs) For(p Purpose) time.Duration {
 		return t.ResetPassword
 	}
 	return 0
+}
+
+// APITokenKind is the prefix that names what an API token is: the JSON
+// API's access, refresh and personal access tokens are one-time tokens'
+// 32 random bytes in base64url after it. The prefix lets a token be
+// refused for the wrong place (a refresh token as a bearer) before any
+// query, and lets a secret scanner recognise one that leaked.
+type APITokenKind string
+
+const (
+	AccessToken   APITokenKind = "lk_at_"
+	RefreshToken  APITokenKind = "lk_rt_"
+	PersonalToken APITokenKind = "lk_pat_"
+)
+
+var apiTokenKinds = []APITokenKind{AccessToken, RefreshToken, PersonalToken}
+
+// NewAPIToken returns a fresh token of kind: the text handed to the client
+// once, and the SHA-256 of its random part, the only thing stored.
+func NewAPIToken(kind APITokenKind) (text string, hash []byte, err error) {
+	body, hash, err := NewToken()
+	if err != nil {
+		return "", nil, err
+	}
+	return string(kind) + body, hash, nil
+}
+
+// ParseAPIToken returns the kind of an API token and the hash to look it
+// up by. Text without a known prefix, or whose rest is not exactly what
+// NewToken makes, is ErrMalformedToken.
+func ParseAPIToken(text string) (APITokenKind, []byte, error) {
+	for _, k := range apiTokenKinds {
+		if rest, ok := strings.CutPrefix(text, string(k)); ok {
+			hash, err := ParseToken(rest)
+			if err != nil {
+				return "", nil, ErrMalformedToken
+			}
+			return k, hash, nil
+		}
+	}
+	return "", nil, ErrMalformedToken
 }

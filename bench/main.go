@@ -5,9 +5,9 @@
 // (B A B A B A) so that the noise of a shared machine falls on both alike.
 //
 // The baselines:
-//   - pages and static files: bare Echo in a child process answering from
-//     memory with the exact bytes (status, headers, body) the app gave for
-//     the same request;
+//   - pages, static files and the JSON API's GETs (with a bearer token):
+//     bare Echo in a child process answering from memory with the exact
+//     bytes (status, headers, body) the app gave for the same request;
 //   - POST /login: the raw argon2id rate, GOMAXPROCS goroutines checking a
 //     hash in a loop in this process.
 //
@@ -190,6 +190,12 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 		{nameDashboard, func(ctx context.Context) (row, error) {
 			return b.replayGET(ctx, nameDashboard, "/dashboard", http.Header{"Cookie": {s.browser.cookieHeader()}}, dashboardTarget(o))
 		}},
+		{nameAPISession, func(ctx context.Context) (row, error) {
+			return b.replayAPI(ctx, nameAPISession, "/api/auth/session", 0, 0.5)
+		}},
+		{nameAPINotes, func(ctx context.Context) (row, error) {
+			return b.replayAPI(ctx, nameAPINotes, "/api/notes", 5, 0.35)
+		}},
 		{nameLoginPost, b.loginPost},
 		{nameLoginFlood, b.loginFlood},
 		{nameLimitedFlood, nil},
@@ -249,6 +255,8 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 const (
 	nameLoginPage    = "GET /login, signed out"
 	nameDashboard    = "GET /dashboard, signed in"
+	nameAPISession   = "GET /api/auth/session, bearer"
+	nameAPINotes     = "GET /api/notes, bearer"
 	nameLoginPost    = "POST /login, right password"
 	nameLoginFlood   = "POST /login flood, limits raised"
 	nameLimitedFlood = "POST /login flood, 1 IP, default limits"
@@ -466,6 +474,55 @@ func (b *bench) replayGET(ctx context.Context, name, path string, hdr http.Heade
 		return row{name: name}, err
 	}
 	return b.ratioRow(name, m, result.rate, target, http.StatusOK), nil
+}
+
+// replayAPI measures GET path of the JSON API with a bearer token, against
+// the baseline answering with the app's own bytes. The token comes from a
+// token sign-in made just before (an access token lasts 15 minutes, longer
+// than a scenario), and notes notes are added with it first.
+func (b *bench) replayAPI(ctx context.Context, name, path string, notes int, target float64) (row, error) {
+	tok, err := apiSignIn(b.app.base, b.seed.email, b.seed.password)
+	if err != nil {
+		return row{name: name}, err
+	}
+	hdr := http.Header{"Authorization": {"Bearer " + tok}}
+	for i := range notes {
+		body := strings.NewReader(fmt.Sprintf(`{"body":"bench note %d: a line of text of an ordinary length"}`, i))
+		req, err := http.NewRequest(http.MethodPost, b.app.base+"/api/notes", body)
+		if err != nil {
+			return row{name: name}, err
+		}
+		req.Header = hdr.Clone()
+		req.Header.Set("Content-Type", "application/json")
+		res, _, err := do(req)
+		if err != nil {
+			return row{name: name}, err
+		}
+		if res.StatusCode != http.StatusCreated {
+			return row{name: name}, fmt.Errorf("POST /api/notes answered %d", res.StatusCode)
+		}
+	}
+	return b.replayGET(ctx, name, path, hdr, target)
+}
+
+// apiSignIn is a token sign-in (POST /api/auth/token); it returns the
+// access token.
+func apiSignIn(base, email, password string) (string, error) {
+	body := fmt.Sprintf(`{"email":%q,"password":%q}`, email, password)
+	req, err := http.NewRequest(http.MethodPost, base+"/api/auth/token", strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, answer, err := do(req)
+	if err != nil {
+		return "", err
+	}
+	tok := regexp.MustCompile(`"access_token":"(lk_at_[A-Za-z0-9_-]+)"`).FindSubmatch(answer)
+	if res.StatusCode != http.StatusOK || tok == nil {
+		return "", fmt.Errorf("POST /api/auth/token answered %d: %.500s", res.StatusCode, answer)
+	}
+	return string(tok[1]), nil
 }
 
 // loginRequests posts the login form; pick chooses the email and password

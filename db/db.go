@@ -117,12 +117,12 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		v.Set("_txlock", "immediate")
 	}
-	// The path is a URI's: a '#' or '?' in it (t.TempDir() of a fuzz seed
-	// is "…seed#0…") would end the file name there, and every such test
-	// would share one file.
 	return "file:" + uriPath.Replace(path) + "?" + v.Encode()
 }
 
+// uriPath escapes what SQLite's URI filenames give a meaning to: a path
+// with "#" (t.TempDir() of a fuzz seed, "FuzzX/seed#0") was cut there, so
+// every such path opened one shared file, and a "?" would start the query.
 var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // Close closes both pools.

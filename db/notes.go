@@ -77,18 +77,16 @@ func (q *Queries) NoteByID(ctx context.Context, userID, noteID int64) (Note, err
 	return n, err
 }
 
-// UpdateNote replaces the body of note noteID of userID; ErrNotFound when it
-// does not exist or belongs to someone else.
-func (q *Queries) UpdateNote(ctx context.Context, userID, noteID int64, body string, now time.Time) error {
-	res, err := q.w.ExecContext(ctx, `UPDATE notes SET body = ?, updated_at = ? WHERE id = ? AND user_id = ?`,
-		body, unix(now), noteID, userID)
-	if err != nil {
-		return fmt.Errorf("update note: %w", err)
+// UpdateNote replaces the body of note noteID of userID and returns the
+// note as saved (the JSON API answers with it); ErrNotFound when it does
+// not exist or belongs to someone else.
+func (q *Queries) UpdateNote(ctx context.Context, userID, noteID int64, body string, now time.Time) (Note, error) {
+	n, err := scanNote(q.w.QueryRowContext(ctx, `UPDATE notes SET body = ?, updated_at = ? WHERE id = ? AND user_id = ?
+		RETURNING `+noteColumns, body, unix(now), noteID, userID))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Note{}, fmt.Errorf("update note: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return n, err
 }
 
 // DeleteNote removes note noteID of userID; ErrNotFound when it does not

@@ -16,13 +16,25 @@ type UserSession struct {
 	AuthenticatedAt time.Time
 	UserAgent       string
 	IP              string
+	// Kind is SessionBrowser (a cookie) or SessionAPI (a token sign-in of
+	// POST /api/auth/token, whose access and refresh tokens go with it).
+	Kind string
 }
+
+// The kinds of session record.
+const (
+	SessionBrowser = "browser"
+	SessionAPI     = "api"
+)
 
 // CreateUserSession records a new signed-in browser.
 func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
+	if s.Kind == "" {
+		s.Kind = SessionBrowser
+	}
 	_, err := q.w.ExecContext(ctx, `INSERT INTO user_sessions
-		(id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.UserID, unix(s.CreatedAt), unix(s.LastSeenAt), unix(s.AuthenticatedAt), s.UserAgent, s.IP)
+		(id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.UserID, unix(s.CreatedAt), unix(s.LastSeenAt), unix(s.AuthenticatedAt), s.UserAgent, s.IP, s.Kind)
 	if err != nil {
 		return fmt.Errorf("create user session: %w", err)
 	}
@@ -32,7 +44,7 @@ func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
 // SessionUser loads a live session and its user in one query: the only
 // database read a signed-in page needs besides scs's own.
 func (q *Queries) SessionUser(ctx context.Context, sessionID string) (UserSession, User, error) {
-	row := q.r.QueryRowContext(ctx, `SELECT s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, s.user_agent, s.ip,
+	row := q.r.QueryRowContext(ctx, `SELECT s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, s.user_agent, s.ip, s.kind,
 		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at
 		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, sessionID)
 	var s UserSession
@@ -40,7 +52,7 @@ func (q *Queries) SessionUser(ctx context.Context, sessionID string) (UserSessio
 	var u User
 	var verified, disabled nullInt
 	var ucreated int64
-	err := row.Scan(&s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP,
+	err := row.Scan(&s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP, &s.Kind,
 		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &ucreated)
 	if err != nil {
 		if isNoRows(err) {
@@ -77,7 +89,7 @@ func (q *Queries) MarkSessionAuthenticated(ctx context.Context, sessionID string
 
 // ListUserSessions returns a user's sessions, most recently seen first.
 func (q *Queries) ListUserSessions(ctx context.Context, userID int64) ([]UserSession, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip
+	rows, err := q.r.QueryContext(ctx, `SELECT id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind
 		FROM user_sessions WHERE user_id = ? ORDER BY last_seen_at DESC, created_at DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list user sessions: %w", err)
@@ -87,7 +99,7 @@ func (q *Queries) ListUserSessions(ctx context.Context, userID int64) ([]UserSes
 	for rows.Next() {
 		var s UserSession
 		var created, seen, authed int64
-		if err := rows.Scan(&s.ID, &s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP); err != nil {
+		if err := rows.Scan(&s.ID, &s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP, &s.Kind); err != nil {
 			return nil, fmt.Errorf("list user sessions: %w", err)
 		}
 		s.CreatedAt, s.LastSeenAt, s.AuthenticatedAt = time.Unix(created, 0), time.Unix(seen, 0), time.Unix(authed, 0)

@@ -97,9 +97,14 @@ func lastResortPage(c echo.Context, appName string) {
 	}
 }
 
-// errorPage renders the page of err.
+// errorPage renders the page of err; under /api/ its JSON branch answers
+// instead, so no HTML page ever answers the JSON API.
 func (h *Handlers) errorPage(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if isAPIPath(c.Request().URL.Path) {
+		h.writeAPIError(err, c)
 		return
 	}
 	status, heading, message := http.StatusInternalServerError, "Something went wrong",

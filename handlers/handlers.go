@@ -1,6 +1,7 @@
 // Package handlers is Latchkey's HTTP layer: every route (routes.go), the
 // middleware, one file per feature, form binding and validation, and the one
-// error handler that turns errors into pages.
+// error handler that turns errors into pages (and, under /api/, into the
+// JSON API's answers: api.go).
 //
 // A handler binds and validates a form, calls accounts (or db directly for
 // a feature's plain reads and writes, like notes.go, and for the

@@ -75,7 +75,7 @@ func (h *Handlers) updateNote(c echo.Context) error {
 		n.Body = f.Body
 		return render(c, http.StatusUnprocessableEntity, views.EditNote(h.page(c, "Edit note"), noteView(n), errs))
 	}
-	err = h.db.UpdateNote(c.Request().Context(), currentUser(c).ID, n.ID, f.Body, h.now())
+	_, err = h.db.UpdateNote(c.Request().Context(), currentUser(c).ID, n.ID, f.Body, h.now())
 	if errors.Is(err, db.ErrNotFound) {
 		return echo.ErrNotFound // deleted in another tab meanwhile
 	}

@@ -246,7 +246,7 @@ func TestNotesGoWithTheirUser(t *testing.T) {
 	if _, err := app.db.NoteByID(ctx, bob.ID, n.ID); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("NoteByID as another user: %v, want ErrNotFound", err)
 	}
-	if err := app.db.UpdateNote(ctx, bob.ID, n.ID, "theirs", now); !errors.Is(err, db.ErrNotFound) {
+	if _, err := app.db.UpdateNote(ctx, bob.ID, n.ID, "theirs", now); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("UpdateNote as another user: %v, want ErrNotFound", err)
 	}
 	if err := app.db.DeleteNote(ctx, bob.ID, n.ID); !errors.Is(err, db.ErrNotFound) {

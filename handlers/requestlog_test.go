@@ -26,7 +26,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 	type route struct{ method, path string }
 	var routes []route
 	for _, r := range e.Routes() {
-		if !slices.Contains([]string{http.MethodGet, http.MethodPost}, r.Method) {
+		if !slices.Contains([]string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete}, r.Method) {
 			t.Fatalf("route %s %s: a method this test does not send", r.Method, r.Path)
 		}
 		routes = append(routes, route{r.Method, strings.Replace(r.Path, ":file", strings.TrimPrefix(static.Path("app.css"), "/static/"), 1)})
@@ -83,9 +83,15 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 				token = link(r.path) // the newest: a newer request may retire older links
 			}
 			q := url.Values{"token": {token}, "next": {"/dashboard?secret=" + token}, "password": {password}}
-			if r.method == http.MethodGet {
+			switch r.method {
+			case http.MethodGet:
 				c.get(r.path + "?" + q.Encode())
-			} else {
+			case http.MethodPatch, http.MethodDelete: // the JSON API's: the token in the header
+				req, _ := http.NewRequest(r.method, c.app.srv.URL+r.path+"?"+q.Encode(), strings.NewReader(`{"body":"`+password+`"}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-CSRF-Token", csrf)
+				c.do(req)
+			default:
 				pw := password
 				if r.path == "/reset-password" {
 					pw = newPassword
@@ -119,7 +125,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 	}
 
 	// Every route is logged in full.
-	line := regexp.MustCompile(`(?m)^.*msg=request method=(GET|POST) path=(\S+) status=(\d+) duration=\S+ request_id=[0-9a-f]{16} ip=127\.0\.0\.1.*$`)
+	line := regexp.MustCompile(`(?m)^.*msg=request method=(GET|POST|PATCH|DELETE) path=(\S+) status=(\d+) duration=\S+ request_id=[0-9a-f]{16} ip=127\.0\.0\.1.*$`)
 	logged := map[route]bool{}
 	for _, m := range line.FindAllStringSubmatch(logs, -1) {
 		logged[route{m[1], m[2]}] = true

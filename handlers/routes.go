@@ -80,6 +80,9 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/settings/connections", h.connectionsPage, me)
 	e.POST("/settings/connections/:provider", h.connectProvider, perIP, me, perUser)
 	e.POST("/settings/connections/:provider/delete", h.disconnectProvider, me)
+	e.GET("/settings/tokens", h.tokensPage, me)
+	e.POST("/settings/tokens", h.createToken, perIP, me, perUser)
+	e.POST("/settings/tokens/:id/delete", h.deleteToken, me)
 
 	// The worked example of README.md's "Add a page of your own" (notes.go).
 	e.GET("/notes", h.notes, me)
@@ -87,6 +90,24 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/notes/:id/edit", h.editNotePage, me)
 	e.POST("/notes/:id", h.updateNote, me)
 	e.POST("/notes/:id/delete", h.deleteNote, me)
+
+	// The JSON API (api.go, api_notes.go): a bearer token or the browser's
+	// session (RequireAPIUser, never a redirect), JSON errors from the one
+	// error handler for every path under /api/, known or not. A request
+	// with no cookie needs no CSRF token (csrf); the token endpoints are
+	// limited like /login.
+	api := h.RequireAPIUser
+	e.GET("/api/openapi.json", serveOpenAPI)
+	e.GET("/api/auth/session", h.apiSession, h.apiSignedIn)
+	e.GET("/api/auth/csrf", h.apiCSRF)
+	e.POST("/api/auth/token", h.apiToken, perIP)
+	e.POST("/api/auth/refresh", h.apiRefresh, perIP)
+	e.POST("/api/auth/revoke", h.apiRevoke, api)
+	e.GET("/api/notes", h.apiNotes, api)
+	e.POST("/api/notes", h.apiCreateNote, api)
+	e.GET("/api/notes/:id", h.apiNote, api)
+	e.PATCH("/api/notes/:id", h.apiUpdateNote, api)
+	e.DELETE("/api/notes/:id", h.apiDeleteNote, api)
 
 	// Development only, and only to a browser on this machine.
 	if h.cfg.Dev {

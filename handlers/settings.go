@@ -10,6 +10,7 @@ import (
 
 	"latchkey/accounts"
 	"latchkey/auth"
+	"latchkey/db"
 	"latchkey/device"
 	"latchkey/internal/timetext"
 	"latchkey/views"
@@ -48,7 +49,8 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 			ip = "unknown"
 		}
 		row := views.SessionRow{ID: r.ID, Device: device.Describe(r.UserAgent), IP: ip,
-			Created: timetext.Moment(r.CreatedAt), LastSeen: timetext.Ago(now, r.LastSeenAt), Current: r.ID == current.ID}
+			Created: timetext.Moment(r.CreatedAt), LastSeen: timetext.Ago(now, r.LastSeenAt), Current: r.ID == current.ID,
+			API: r.Kind == db.SessionAPI}
 		if row.Current {
 			// This device first: it is the one people look for.
 			s.Sessions = append([]views.SessionRow{row}, s.Sessions...)
