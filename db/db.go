@@ -116,7 +116,11 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		v.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + v.Encode()
+	// The path is escaped as a URI path: SQLite reads a file: name as a URI,
+	// where a '#' would end the path (a fuzz seed's temporary directory,
+	// FuzzX/seed#0, became the one file FuzzX for every seed) and a '?' or
+	// '%' would be misread too.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + v.Encode()
 }
 
 // Close closes both pools.
