@@ -198,10 +198,20 @@ func (s *Service) SignInWithPassword(ctx context.Context, email, password string
 // slow-down starts.
 func (s *Service) SignInWithPasswordFrom(ctx context.Context, email, password string, o Origin) (db.User, error) {
 	email = auth.NormalizeEmail(email)
-	if err := s.checkGuessing(ctx, email); err != nil {
-		return db.User{}, err
+	// One read: the account and its run of failures (an address without a
+	// key has neither, and the form refuses it anyway).
+	var user db.User
+	var err error
+	if key, ok := guessKey(email); ok {
+		now := s.now()
+		var f db.PasswordFailures
+		user, f, err = s.DB.UserForSignIn(ctx, email, key, now.Add(-guessWindow))
+		if wait := guessingWait(f, now); wait > 0 {
+			return db.User{}, &SlowDownError{Wait: wait}
+		}
+	} else {
+		user, err = s.DB.UserByEmail(ctx, email)
 	}
-	user, err := s.DB.UserByEmail(ctx, email)
 	if errors.Is(err, db.ErrNotFound) || (err == nil && !user.HasPassword()) {
 		if err := s.Hasher.CheckDummy(ctx, password); !errors.Is(err, auth.ErrMismatch) {
 			return db.User{}, fmt.Errorf("sign in: %w", err)

@@ -68,22 +68,18 @@ func guessKey(email string) (string, bool) {
 	return base64.RawURLEncoding.EncodeToString(sum[:]), true
 }
 
-// checkGuessing returns a *SlowDownError when a password for email may not
-// be tried yet.
-func (s *Service) checkGuessing(ctx context.Context, email string) error {
-	key, ok := guessKey(email)
-	if !ok {
-		return nil
+// guessingWait is how long the run of failures f makes a password attempt
+// wait at now; 0 when it may be tried.
+//
+// The last failure may have been counted by another instance whose clock
+// is a little ahead: the wait is never more than the run's own, and a run
+// still in its free attempts never waits at all.
+func guessingWait(f db.PasswordFailures, now time.Time) time.Duration {
+	d := guessWait(f.Failures)
+	if d == 0 {
+		return 0
 	}
-	now := s.now()
-	f, err := s.DB.PasswordFailuresOf(ctx, key, now.Add(-guessWindow))
-	if err != nil {
-		return fmt.Errorf("sign in: %w", err)
-	}
-	if wait := f.LastFailure.Add(guessWait(f.Failures)).Sub(now); f.Failures > 0 && wait > 0 {
-		return &SlowDownError{Wait: wait}
-	}
-	return nil
+	return min(d, max(0, f.LastFailure.Add(d).Sub(now)))
 }
 
 // guessFailed counts a wrong password for email (user is its account, or

@@ -2,8 +2,11 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
+
+	"latchkey/auth"
 )
 
 // Failed passwords per account (the password_failures table): how many in
@@ -78,4 +81,39 @@ func (q *Queries) DeleteOldPasswordFailures(ctx context.Context, since time.Time
 		return fmt.Errorf("delete old password failures: %w", err)
 	}
 	return nil
+}
+
+// UserForSignIn is UserByEmail and PasswordFailuresOf in one statement, the
+// one read a password sign-in makes before its hash: the account with this
+// address (ErrNotFound when none) and the run of failures under key. Both
+// come back whether or not the other exists, so an address without an
+// account costs the same one round trip.
+func (q *Queries) UserForSignIn(ctx context.Context, email, key string, since time.Time) (User, PasswordFailures, error) {
+	emailKey, err := auth.EmailKey(email)
+	if err != nil {
+		return User{}, PasswordFailures{}, ErrNotFound
+	}
+	var id, created, failures, last sql.NullInt64
+	var name, addr, hash sql.NullString
+	var verified, disabled sql.NullInt64
+	var noticed sql.NullBool
+	err = q.r.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at,
+			p.failures, p.last_failure_ms, p.noticed
+		FROM (SELECT 1 AS one) AS o
+		LEFT JOIN users u ON u.email_key = ?
+		LEFT JOIN password_failures p ON p.key = ? AND p.last_failure_ms > ?`, emailKey, key, since.UnixMilli()).
+		Scan(&id, &name, &addr, &hash, &verified, &disabled, &created, &failures, &last, &noticed)
+	if err != nil {
+		return User{}, PasswordFailures{}, fmt.Errorf("user for sign-in: %w", err)
+	}
+	var f PasswordFailures
+	if failures.Valid {
+		f = PasswordFailures{Failures: int(failures.Int64), LastFailure: time.UnixMilli(last.Int64), Noticed: noticed.Bool}
+	}
+	if !id.Valid {
+		return User{}, f, ErrNotFound
+	}
+	u := User{ID: id.Int64, Name: name.String, Email: addr.String, PasswordHash: hash.String,
+		EmailVerifiedAt: fromUnix(verified), DisabledAt: fromUnix(disabled), CreatedAt: time.Unix(created.Int64, 0)}
+	return u, f, nil
 }
