@@ -200,13 +200,39 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 
 // SignInWithPassword checks an email and password. Unknown addresses and
 // accounts without a password spend one hash too, so the answer takes the
-// same time whether or not the account exists.
+// same time whether or not the account exists. It is SignInWithPasswordFrom
+// without an origin for the notice of a guessing run.
 func (s *Service) SignInWithPassword(ctx context.Context, email, password string) (db.User, error) {
-	user, err := s.DB.UserByEmail(ctx, auth.NormalizeEmail(email))
+	return s.SignInWithPasswordFrom(ctx, email, password, Origin{})
+}
+
+// SignInWithPasswordFrom checks an email and password given from o, the
+// check of every password sign-in (the sign-in page, the API's token
+// endpoint). While the address is being guessed at (guessing.go) it is a
+// *SlowDownError, decided before any hash is spent; a wrong password counts
+// towards that, and o is named in the one notice the owner gets when the
+// slow-down starts.
+func (s *Service) SignInWithPasswordFrom(ctx context.Context, email, password string, o Origin) (db.User, error) {
+	email = auth.NormalizeEmail(email)
+	// One read: the account and its run of failures (an address without a
+	// key has neither, and the form refuses it anyway).
+	var user db.User
+	var err error
+	if key, ok := guessKey(email); ok {
+		now := s.now()
+		var f db.PasswordFailures
+		user, f, err = s.DB.UserForSignIn(ctx, email, key, now.Add(-guessWindow))
+		if wait := guessingWait(f, now); wait > 0 {
+			return db.User{}, &SlowDownError{Wait: wait}
+		}
+	} else {
+		user, err = s.DB.UserByEmail(ctx, email)
+	}
 	if errors.Is(err, db.ErrNotFound) || (err == nil && !user.HasPassword()) {
 		if err := s.Hasher.CheckDummy(ctx, password); !errors.Is(err, auth.ErrMismatch) {
 			return db.User{}, fmt.Errorf("sign in: %w", err)
 		}
+		s.guessFailed(ctx, email, db.User{}, o)
 		return db.User{}, ErrInvalidCredentials
 	}
 	if err != nil {
@@ -214,6 +240,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, email, password string
 	}
 	rehash, err := s.Hasher.Check(ctx, password, user.PasswordHash)
 	if errors.Is(err, auth.ErrMismatch) {
+		s.guessFailed(ctx, email, user, o)
 		return db.User{}, ErrInvalidCredentials
 	}
 	if err != nil {
@@ -443,6 +470,9 @@ func (s *Service) cleanup(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if err := s.DB.DeleteExpiredSecondFactorRows(ctx, now, now.Add(-CodeWindow)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.DB.DeleteOldPasswordFailures(ctx, now.Add(-guessWindow)); err != nil {
 		errs = append(errs, err)
 	}
 	if n, err := s.DeleteUnconfirmedAccounts(ctx); err != nil {

@@ -47,10 +47,11 @@ type TokenPair struct {
 
 // SignInForTokens checks an email, password and (when the account has a
 // second factor) code, and starts a token sign-in from origin o. Its errors
-// are SignInWithPassword's, then ErrMFARequired, ErrWrongCode or
-// ErrTooManyCodes.
+// are SignInWithPasswordFrom's (a *SlowDownError when the account is being
+// guessed at: the API is one more door to the same password), then
+// ErrMFARequired, ErrWrongCode or ErrTooManyCodes.
 func (s *Service) SignInForTokens(ctx context.Context, email, password, code string, o Origin) (db.User, TokenPair, error) {
-	user, err := s.SignInWithPassword(ctx, email, password)
+	user, err := s.SignInWithPasswordFrom(ctx, email, password, o)
 	if err != nil {
 		return db.User{}, TokenPair{}, err
 	}

@@ -235,7 +235,11 @@ func (h *Handlers) apiToken(c echo.Context) error {
 	r := c.Request()
 	user, pair, err := h.accounts.SignInForTokens(r.Context(), f.Email, f.Password, f.Code,
 		accounts.Origin{UserAgent: r.UserAgent(), IP: ip})
+	var slow *accounts.SlowDownError
+	var codes *accounts.CodeLimitError
 	switch {
+	case errors.As(err, &slow):
+		return tooManyRequests(slow.Wait)
 	case errors.Is(err, accounts.ErrInvalidCredentials):
 		h.limits.passwordFailed(ip, f.Email)
 		return errAPIInvalidGrant
@@ -247,6 +251,8 @@ func (h *Handlers) apiToken(c echo.Context) error {
 		return apiFail(http.StatusUnauthorized, "mfa_required")
 	case errors.Is(err, accounts.ErrWrongCode):
 		return apiFail(http.StatusUnauthorized, "invalid_code")
+	case errors.As(err, &codes):
+		return tooManyRequests(codes.Wait)
 	case errors.Is(err, accounts.ErrTooManyCodes):
 		return tooManyRequests(15 * time.Minute)
 	case err != nil:

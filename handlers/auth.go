@@ -95,7 +95,8 @@ const credentialsMismatch = "That email and password don't match. Check them and
 const msgConfirmFirst = "Confirm your email address first: we've sent you a new link."
 
 // login signs in with a password. Failed attempts are limited per (IP,
-// email); a refusal is decided before hashing, so it costs no hash.
+// email), and per account from every IP together (accounts' guessing
+// defence); a refusal is decided before hashing, so it costs no hash.
 func (h *Handlers) login(c echo.Context) error {
 	var f loginForm
 	errs := bind(c, &f)
@@ -114,8 +115,13 @@ func (h *Handlers) login(c echo.Context) error {
 	if wait, ok := h.limits.passwordAttemptAllowed(ip, key); !ok {
 		return tooManyRequests(wait)
 	}
-	user, err := h.accounts.SignInWithPassword(ctx, f.Email, f.Password)
+	user, err := h.accounts.SignInWithPasswordFrom(ctx, f.Email, f.Password, origin(c))
+	var slow *accounts.SlowDownError
 	switch {
+	case errors.As(err, &slow):
+		// The account is being guessed at from everywhere: 429 with the
+		// wait, for the owner as for anyone, and no hash spent.
+		return tooManyRequests(slow.Wait)
 	case errors.Is(err, accounts.ErrInvalidCredentials):
 		h.limits.passwordFailed(ip, key)
 		errs = views.Errors{"password": credentialsMismatch}

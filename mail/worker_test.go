@@ -4,21 +4,31 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"latchkey/db"
 	"latchkey/internal/clocktest"
+	"latchkey/internal/dbtest"
 	"latchkey/internal/logtest"
 	"latchkey/internal/smtptest"
 	"latchkey/mail"
 )
 
-func openDB(t *testing.T, path string) *db.DB {
+// dbTarget is where a test's outbox lives: a new SQLite file, or a new
+// schema on the PostgreSQL at TEST_DATABASE_URL (internal/dbtest), so the
+// worker's claims, leases and exactly-once delivery are tested on both.
+type dbTarget struct{ url, path string }
+
+func newTarget(t *testing.T) dbTarget {
+	url, path := dbtest.Target(t)
+	return dbTarget{url: url, path: path}
+}
+
+func openDB(t *testing.T, where dbTarget) *db.DB {
 	t.Helper()
-	d, err := db.Open(path)
+	d, err := db.Connect(context.Background(), where.url, where.path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +94,7 @@ func pendingMail(t *testing.T, d *db.DB) []pending {
 func TestMailWorkerRetriesThroughOutage(t *testing.T) {
 	ctx := context.Background()
 	srv := smtptest.Start(t)
-	d := openDB(t, filepath.Join(t.TempDir(), "mail.db"))
+	d := openDB(t, newTarget(t))
 	t.Cleanup(func() { d.Close() })
 	clk := clocktest.New(time.Now())
 	logs := &logtest.Buffer{}
@@ -141,11 +151,11 @@ func TestMailWorkerRetriesThroughOutage(t *testing.T) {
 func TestMailWorkerDeliversAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	srv := smtptest.Start(t)
-	path := filepath.Join(t.TempDir(), "mail.db")
+	where := newTarget(t)
 	clk := clocktest.New(time.Now())
 	logs := &logtest.Buffer{}
 
-	d := openDB(t, path)
+	d := openDB(t, where)
 	enqueue(t, d, clk.Now(), 2)
 	srv.Stop()
 	newWorker(t, d, srv.URL, clk, logs).DeliverDue(ctx) // fails: one attempt recorded
@@ -155,7 +165,7 @@ func TestMailWorkerDeliversAfterRestart(t *testing.T) {
 
 	srv.Resume()
 	clk.Advance(10 * time.Minute)
-	d = openDB(t, path)
+	d = openDB(t, where)
 	t.Cleanup(func() { d.Close() })
 	w := newWorker(t, d, srv.URL, clk, logs)
 	if sent := w.DeliverDue(ctx); sent != 2 {
@@ -183,7 +193,7 @@ func TestMailWorkerDeliversAfterRestart(t *testing.T) {
 // Run delivers on Wake without waiting for the poll interval.
 func TestMailWorkerRunWakes(t *testing.T) {
 	srv := smtptest.Start(t)
-	d := openDB(t, filepath.Join(t.TempDir(), "mail.db"))
+	d := openDB(t, newTarget(t))
 	t.Cleanup(func() { d.Close() })
 	clk := clocktest.New(time.Now())
 	w := newWorker(t, d, srv.URL, clk, &logtest.Buffer{})
@@ -222,7 +232,7 @@ func (f mailerFunc) Send(ctx context.Context, m mail.Message) error { return f(c
 // finish and records it, so a restart does not send it again; the messages
 // after it wait for the restart.
 func TestMailWorkerStoppedMidDeliveryRecordsIt(t *testing.T) {
-	d := openDB(t, filepath.Join(t.TempDir(), "mail.db"))
+	d := openDB(t, newTarget(t))
 	t.Cleanup(func() { d.Close() })
 	clk := clocktest.New(time.Now())
 	enqueue(t, d, clk.Now(), 2)

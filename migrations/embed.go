@@ -5,7 +5,7 @@
 //
 // Version 4 is not here: it backfills canonical email keys, which only Go
 // can compute, so it is a Go migration in db/migrate_email_keys.go,
-// registered beside these files. The next file is 00006.
+// registered beside these files.
 //
 // PostgreSQL support came after version 5, so postgres/ starts there: its
 // 00005_schema.sql is the whole SQLite schema as of version 5 (the email

@@ -135,7 +135,16 @@ func TestTwoInstances(t *testing.T) {
 			t.Fatalf("no confirmation link in %q", msg.Text)
 		}
 		u, _ := url.Parse(link)
-		ada.expect("GET", b, u.RequestURI(), nil, http.StatusOK, "")
+		if res, _ := ada.do("GET", b, u.RequestURI(), nil); res.StatusCode != http.StatusOK {
+			// Issue 15's intermittent refusal: say what arrived and what
+			// the other instance makes of the same link.
+			for _, m := range smtp.Messages() {
+				t.Logf("received for %v: %q\n%s", m.To, m.Subject, m.Text)
+			}
+			onA, _ := ada.do("GET", a, u.RequestURI(), nil)
+			t.Fatalf("GET %s on %s: %d %q (on %s: %d %q), want 200", u.RequestURI(), b.Addr, res.StatusCode, res.Header.Get("Location"),
+				a.Addr, onA.StatusCode, onA.Header.Get("Location"))
+		}
 		ada.expect("POST", b, "/verify-email", url.Values{"token": {u.Query().Get("token")}}, http.StatusSeeOther, "/dashboard")
 		ada.expect("GET", a, "/dashboard", nil, http.StatusOK, "")
 
