@@ -25,6 +25,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"latchkey/auth"
 	"latchkey/db"
 	"latchkey/mail"
@@ -76,6 +78,9 @@ type Config struct {
 type Service struct {
 	Config
 	providers map[string]*provider
+	// webauthn is go-webauthn set up for BASE_URL (passkeys.go); nil
+	// when BASE_URL has no host, and then passkeys are off.
+	webauthn *webauthn.WebAuthn
 }
 
 // New returns the service for cfg. DB, Hasher and Log are required; Now nil
@@ -89,6 +94,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{Config: cfg}
 	if err := s.initProviders(); err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	if err := s.initPasskeys(); err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
 	return s, nil
