@@ -40,7 +40,9 @@ type PasskeyError struct {
 	Err    error
 }
 
-func (e *PasskeyError) Error() string { return "passkey refused: " + e.Reason + ": " + fmt.Sprint(e.Err) }
+func (e *PasskeyError) Error() string {
+	return "passkey refused: " + e.Reason + ": " + fmt.Sprint(e.Err)
+}
 func (e *PasskeyError) Unwrap() error { return e.Err }
 
 // Reasons a passkey request is refused, as the user reads them.
