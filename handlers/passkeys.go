@@ -103,11 +103,10 @@ func (h *Handlers) passkeysView(c echo.Context, csrf string) (views.Passkeys, er
 	} else {
 		v.SignInAgain = loginURL("/settings/passkeys")
 	}
-	now := h.now()
 	for _, k := range keys {
 		row := views.PasskeyRow{ID: strconv.FormatInt(k.ID, 10), Name: k.Name, Created: timetext.Moment(k.CreatedAt), LastUsed: "Never"}
 		if !k.LastUsedAt.IsZero() {
-			row.LastUsed = timetext.Ago(now, k.LastUsedAt)
+			row.LastUsed = timetext.Moment(k.LastUsedAt)
 		}
 		v.Rows = append(v.Rows, row)
 	}
