@@ -300,15 +300,8 @@ func (s *Service) SignInWithPasskey(ctx context.Context, c PasskeyCeremony, body
 	var key db.Passkey
 	var owner db.User
 	find := func(rawID, handle []byte) (webauthn.User, error) {
-		k, err := s.DB.PasskeyByCredentialID(ctx, rawID)
+		k, u, err := s.DB.PasskeyOwner(ctx, rawID, handle)
 		if errors.Is(err, db.ErrNotFound) {
-			return nil, errPasskeyUnknown
-		}
-		if err != nil {
-			return nil, err
-		}
-		u, err := s.DB.UserByWebAuthnHandle(ctx, handle)
-		if errors.Is(err, db.ErrNotFound) || (err == nil && u.ID != k.UserID) {
 			return nil, errPasskeyUnknown
 		}
 		if err != nil {
