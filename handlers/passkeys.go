@@ -73,11 +73,15 @@ func readPasskeyJSON(c echo.Context) (body []byte, ok bool, err error) {
 }
 
 // passkeyRefused answers an error of accounts' passkey functions, or
-// returns err when it is none of theirs.
-func passkeyRefused(c echo.Context, err error) error {
+// returns err when it is none of theirs. The library's own words go to the
+// log (at debug: any visitor can cause one), for whoever has to find out
+// why a browser's passkey is refused.
+func (h *Handlers) passkeyRefused(c echo.Context, err error) error {
 	var pe *accounts.PasskeyError
 	switch {
 	case errors.As(err, &pe):
+		h.log.DebugContext(c.Request().Context(), "passkey refused", "reason", pe.Reason, "err", pe.Err,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		status := http.StatusBadRequest
 		if pe.Reason == accounts.MsgPasskeyTaken {
 			status = http.StatusUnprocessableEntity
@@ -134,7 +138,7 @@ func (h *Handlers) passkeyRegistrationOptions(c echo.Context) error {
 	}
 	opts, ceremony, err := h.accounts.BeginPasskeyRegistration(c.Request().Context(), currentUser(c))
 	if err != nil {
-		return passkeyRefused(c, err)
+		return h.passkeyRefused(c, err)
 	}
 	h.sessions.Put(c.Request().Context(), sessionKeyPasskeyAdd, string(ceremony))
 	return c.JSONBlob(http.StatusOK, opts)
@@ -173,7 +177,7 @@ func (h *Handlers) addPasskey(c echo.Context) error {
 	ctx := c.Request().Context()
 	ceremony := accounts.PasskeyCeremony(h.sessions.PopString(ctx, sessionKeyPasskeyAdd))
 	if _, err := h.accounts.FinishPasskeyRegistration(ctx, currentUser(c), ceremony, body, name, origin(c)); err != nil {
-		return passkeyRefused(c, err)
+		return h.passkeyRefused(c, err)
 	}
 	h.flash(c, "Your passkey “"+name+"” has been added. You can now sign in with it.")
 	return c.JSON(http.StatusOK, map[string]string{"redirect": "/settings/passkeys"})
@@ -205,7 +209,7 @@ func (h *Handlers) passkeySignInOptions(c echo.Context) error {
 	}
 	opts, ceremony, err := h.accounts.BeginPasskeySignIn()
 	if err != nil {
-		return passkeyRefused(c, err)
+		return h.passkeyRefused(c, err)
 	}
 	h.sessions.Put(c.Request().Context(), sessionKeyPasskeySignIn, string(ceremony))
 	return c.JSONBlob(http.StatusOK, opts)
@@ -236,7 +240,7 @@ func (h *Handlers) signInWithPasskey(c echo.Context) error {
 	case errors.Is(err, accounts.ErrUnconfirmed):
 		return jsonError(c, http.StatusUnprocessableEntity, "Confirm your email address first, with the link we sent you.")
 	case err != nil:
-		return passkeyRefused(c, err)
+		return h.passkeyRefused(c, err)
 	}
 	if err := h.signIn(c, user, f.Remember); err != nil {
 		return err

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -26,7 +28,28 @@ func newPasskeyDevice() *passkeyDevice {
 	return &passkeyDevice{
 		rp:   virtualwebauthn.RelyingParty{ID: "latchkey.test", Name: "Latchkey", Origin: "http://latchkey.test"},
 		auth: virtualwebauthn.NewAuthenticator(),
-		cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2),
+		cred: newPasskeyCredential(),
+	}
+}
+
+// newPasskeyCredential is a new P-256 key pair for the device. virtualwebauthn
+// writes the public key's coordinates without their leading zero bytes, which
+// go-webauthn rightly refuses ("EC2 key x or y coordinate has invalid
+// length"), so the rare key with such a coordinate (1 in 128) is drawn again.
+func newPasskeyCredential() virtualwebauthn.Credential {
+	for {
+		cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+		key, err := x509.ParsePKCS8PrivateKey(cred.Key.Data)
+		if err != nil {
+			panic(err)
+		}
+		pub, err := key.(*ecdsa.PrivateKey).PublicKey.Bytes() // 0x04 ‖ X ‖ Y, 32 bytes each
+		if err != nil {
+			panic(err)
+		}
+		if pub[1] != 0 && pub[33] != 0 {
+			return cred
+		}
 	}
 }
 
@@ -100,6 +123,9 @@ func (c *client) passkeyAttestation(d *passkeyDevice) string {
 func (c *client) addPasskey(d *passkeyDevice, name string) {
 	c.t.Helper()
 	res := c.postJSON("/settings/passkeys", withField(c.t, c.passkeyAttestation(d), "name", name))
+	if res.StatusCode != http.StatusOK {
+		c.t.Logf("the server logged:\n%s", c.app.logs.String())
+	}
 	assertStatus(c.t, res, http.StatusOK)
 	if got := jsonField(c.t, res, "redirect"); got != "/settings/passkeys" {
 		c.t.Fatalf("add passkey: redirect %q", got)
