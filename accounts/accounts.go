@@ -5,7 +5,10 @@
 // behind "sign out everywhere", and sign-in with identity providers
 // (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
 // ConnectIdentity), which talk to the providers through golang.org/x/oauth2
-// and go-oidc with one client that has timeouts.
+// and go-oidc with one client that has timeouts, and passkeys
+// (BeginPasskeyRegistration, FinishPasskeyRegistration, BeginPasskeySignIn,
+// SignInWithPasskey, DeletePasskey), whose WebAuthn protocol is
+// go-webauthn's.
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
 // of browsers, for notices), mail (message bodies, queued in the outbox in
