@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -56,8 +57,8 @@ const (
 )
 
 // ErrPasskeysUnavailable: BASE_URL gives no origin a browser accepts for
-// WebAuthn, so passkeys are off.
-var ErrPasskeysUnavailable = errors.New("passkeys unavailable: BASE_URL has no host")
+// WebAuthn (no host, or an IP address), so passkeys are off.
+var ErrPasskeysUnavailable = errors.New("passkeys unavailable: BASE_URL has no host name")
 
 // ErrPasskeyNotFound: the account has no passkey by that id (removed
 // already, or someone else's).
@@ -69,10 +70,11 @@ const passkeyCeremonyTimeout = 5 * time.Minute
 
 // initPasskeys sets up WebAuthn for BASE_URL: its host is the relying
 // party id and its origin the only origin accepted. Without a host (a CLI
-// run, some tests) passkeys are simply off.
+// run, some tests), or with an IP address for one (browsers refuse
+// WebAuthn there: `make run` on 127.0.0.1, say), passkeys are simply off.
 func (s *Service) initPasskeys() error {
 	u, err := url.Parse(s.BaseURL)
-	if err != nil || u.Hostname() == "" {
+	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
 		return nil
 	}
 	timeout := webauthn.TimeoutConfig{Enforce: true, Timeout: passkeyCeremonyTimeout, TimeoutUVD: passkeyCeremonyTimeout}

@@ -515,3 +515,23 @@ func TestPasskeyPagesWithoutScript(t *testing.T) {
 	assertContains(t, page, `aria-current="page">Passkeys</a>`)
 	assertContains(t, page, `data-passkey-add hidden`)
 }
+
+// A BASE_URL whose host is an IP address (browsers refuse WebAuthn there)
+// turns passkeys off: the app starts, /login offers no passkey, and the
+// endpoints answer 404 in JSON.
+func TestPasskeysOffOnAnIPAddress(t *testing.T) {
+	app := newTestApp(t, func(cfg *testConfig) { cfg.handlers.BaseURL = "http://127.0.0.1:8080" })
+	c := app.client()
+	login := c.get("/login")
+	assertStatus(t, login, http.StatusOK)
+	assertNotContains(t, login, "data-passkey-signin")
+	res := c.postJSON("/login/passkey/options", "{}")
+	assertStatus(t, res, http.StatusNotFound)
+	if got := jsonField(t, res, "error"); !strings.Contains(got, "aren't available") {
+		t.Fatalf("error %q", got)
+	}
+	c.signup("Ada", "ada@example.com", strongPassword)
+	page := c.get("/settings/passkeys")
+	assertStatus(t, page, http.StatusOK)
+	assertNotContains(t, page, "data-passkey-add")
+}
