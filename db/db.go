@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -116,8 +117,13 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		v.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + v.Encode()
+	// The path is part of a URI: a '#' or '?' in it (t.TempDir() of a fuzz
+	// seed is "Fuzz…seed#0…") would end the path there, and every such
+	// test would share one file.
+	return "file:" + uriPath.Replace(path) + "?" + v.Encode()
 }
+
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // Close closes both pools.
 func (d *DB) Close() error {
