@@ -71,7 +71,7 @@ test-e2e: generate e2e-deps
 screenshots: generate e2e-deps
 	mkdir -p docs/screenshots
 	rm -f docs/screenshots/*.png
-	SCREENSHOTS=1 $(GO) test -count=1 -run 'TestJourney$$|TestErrorPages|TestTooManyRequests|TestSettingsJourney|TestNotes|TestConfirmElsewhereAndSignUpByLink|TestProviderJourney|TestTwoFactorJourney' ./e2e
+	SCREENSHOTS=1 $(GO) test -count=1 -run 'TestJourney$$|TestErrorPages|TestTooManyRequests|TestSettingsJourney|TestNotes|TestConfirmElsewhereAndSignUpByLink|TestProviderJourney|TestTwoFactorJourney|TestPasskeyJourney' ./e2e
 
 # e2e-deps: axe-core from e2e/package-lock.json, installed once (CI runs npm ci itself).
 e2e-deps:

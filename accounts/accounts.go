@@ -7,9 +7,12 @@
 // ConnectIdentity), which talk to the providers through golang.org/x/oauth2
 // and go-oidc with one client that has timeouts; the second factor
 // (BeginEnrolment, ConfirmEnrolment, VerifySecondFactor, RememberDevice,
-// DisableSecondFactor); and the JSON API's credentials (SignInForTokens,
-// RefreshTokens, BearerUser, RevokeBearer, CreatePersonalToken): a token
-// sign-in is a session record like a browser's.
+// DisableSecondFactor); passkeys (BeginPasskeyRegistration,
+// FinishPasskeyRegistration, BeginPasskeySignIn, SignInWithPasskey,
+// DeletePasskey), whose WebAuthn protocol is go-webauthn's; and the JSON
+// API's credentials (SignInForTokens, RefreshTokens, BearerUser,
+// RevokeBearer, CreatePersonalToken): a token sign-in is a session record
+// like a browser's.
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
 // of browsers, for notices), mail (message bodies, queued in the outbox in
@@ -28,6 +31,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
 
 	"latchkey/auth"
 	"latchkey/db"
@@ -85,6 +90,9 @@ type Service struct {
 	Config
 	providers map[string]*provider
 	secrets   *auth.Secrets // nil without a SecretKey
+	// webauthn is go-webauthn set up for BASE_URL (passkeys.go); nil
+	// when BASE_URL has no host, and then passkeys are off.
+	webauthn *webauthn.WebAuthn
 }
 
 // New returns the service for cfg. DB, Hasher and Log are required; Now nil
@@ -105,6 +113,9 @@ func New(cfg Config) (*Service, error) {
 		s.secrets = sec
 	}
 	if err := s.initProviders(); err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	if err := s.initPasskeys(); err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
 	return s, nil

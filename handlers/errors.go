@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -160,6 +161,14 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 	} else {
 		rid = ""
 	}
+	if wantsJSON(c.Request()) {
+		// A script's request (the passkey endpoints) reads the message
+		// from JSON, with the same status as the page would have.
+		if err := c.JSON(status, map[string]string{"error": message}); err != nil {
+			h.log.ErrorContext(c.Request().Context(), "write error", "err", err)
+		}
+		return
+	}
 	p := h.page(c, heading)
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
@@ -168,6 +177,13 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 	if err := render(c, status, views.ErrorPage(p, status, heading, message, rid)); err != nil {
 		h.log.ErrorContext(c.Request().Context(), "render error page", "err", err)
 	}
+}
+
+// wantsJSON reports whether r came from a script that reads JSON: it sent
+// JSON, or asked for JSON first.
+func wantsJSON(r *http.Request) bool {
+	ct := r.Header.Get(echo.HeaderContentType)
+	return strings.HasPrefix(ct, echo.MIMEApplicationJSON) || strings.HasPrefix(r.Header.Get("Accept"), echo.MIMEApplicationJSON)
 }
 
 // authErrors are the pages of /auth/error?error=CODE, named as in Auth.js,

@@ -84,6 +84,15 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/settings/tokens", h.createToken, perIP, me, perUser)
 	e.POST("/settings/tokens/:id/delete", h.deleteToken, me)
 
+	// Passkeys (passkeys.go). The options and the ceremonies' answers are
+	// JSON for static/passkeys.js; adding one needs the sudo window.
+	e.GET("/settings/passkeys", h.passkeysPage, me)
+	e.POST("/settings/passkeys/options", h.passkeyRegistrationOptions, perIP, me, perUser)
+	e.POST("/settings/passkeys", h.addPasskey, perIP, me, perUser)
+	e.POST("/settings/passkeys/:id/delete", h.deletePasskey, me)
+	e.POST("/login/passkey/options", h.passkeySignInOptions, perIP)
+	e.POST("/login/passkey", h.signInWithPasskey, perIP)
+
 	// The worked example of README.md's "Add a page of your own" (notes.go).
 	e.GET("/notes", h.notes, me)
 	e.POST("/notes", h.createNote, me)

@@ -224,7 +224,8 @@ func (h *Handlers) flash(c echo.Context, msg string) {
 // and only where one was loaded: the error page of a static file, of the
 // health check or of a body refused before the session is read has none.
 func (h *Handlers) page(c echo.Context, title string) views.Page {
-	p := views.Page{Title: title, AppName: h.cfg.AppName, Dev: h.cfg.Dev, Providers: h.providerButtons}
+	p := views.Page{Title: title, AppName: h.cfg.AppName, Dev: h.cfg.Dev, Providers: h.providerButtons,
+		Passkeys: h.accounts.PasskeysEnabled()}
 	p.CSRF, _ = c.Get(ctxCSRF).(string)
 	if _, err := c.Cookie(h.sessions.Cookie.Name); err == nil && c.Get(ctxSessionLoaded) == true {
 		ctx := c.Request().Context()

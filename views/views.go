@@ -32,6 +32,9 @@ type Page struct {
 	// Providers are the configured identity providers, for the
 	// "Continue with …" buttons of /login and /signup.
 	Providers []ProviderButton
+	// Passkeys: passkeys can be used on this site (BASE_URL has a host),
+	// so /login offers them to a browser that supports them.
+	Passkeys bool
 }
 
 // Describe returns p with the page's description: each page says in one

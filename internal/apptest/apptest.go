@@ -184,6 +184,11 @@ type Options struct {
 	Database string
 	// Settings are KEY=value after those of Env; a later one wins.
 	Settings []string
+	// Host, when set, is the name the app is reached by instead of
+	// 127.0.0.1 (its URL and BASE_URL; it still listens on loopback):
+	// "localhost" for the passkey tests, since browsers refuse WebAuthn
+	// on an IP address.
+	Host string
 	// LogFile, when set, receives the app's stdout and stderr; otherwise
 	// they are kept in memory. A benchmark, which logs every request, wants
 	// a file.
@@ -232,12 +237,18 @@ func Start(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{URL: "http://" + addr, Addr: addr, Database: o.Database, logFile: o.LogFile, done: make(chan struct{})}
+	settings := o.Settings
+	if o.Host != "" {
+		_, port, _ := net.SplitHostPort(addr)
+		a.URL = "http://" + net.JoinHostPort(o.Host, port)
+		settings = append([]string{"BASE_URL=" + a.URL}, settings...)
+	}
 	if a.Database == "" {
 		a.Database = filepath.Join(dir, "latchkey.db")
 	}
 	a.cmd = exec.Command(bin, "serve")
 	a.cmd.Dir = dir
-	a.cmd.Env = Env(a.Database, addr, o.Settings...)
+	a.cmd.Env = Env(a.Database, addr, settings...)
 	var logFile *os.File
 	if o.LogFile != "" {
 		if logFile, err = os.Create(o.LogFile); err != nil {
