@@ -92,6 +92,37 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]db.UserSess
 	return list, nil
 }
 
+// SessionsPerPage is how many of a user's other sessions one page of
+// /settings lists.
+const SessionsPerPage = 50
+
+// SessionsPage is one page of /settings' sessions list: the sessions
+// other than the current one, most recently seen first.
+type SessionsPage struct {
+	Others []db.UserSession
+	// Total is how many other sessions there are, on every page.
+	Total int
+	// Page is the page shown (1 is the newest) and Pages how many there
+	// are (at least 1).
+	Page, Pages int
+}
+
+// OtherSessions is page (1 first) of the user's sessions other than
+// currentID. A page past the last shows the last.
+func (s *Service) OtherSessions(ctx context.Context, userID int64, currentID string, page int) (SessionsPage, error) {
+	total, err := s.DB.CountOtherUserSessions(ctx, userID, currentID)
+	if err != nil {
+		return SessionsPage{}, fmt.Errorf("list sessions: %w", err)
+	}
+	pages := max(1, (total+SessionsPerPage-1)/SessionsPerPage)
+	page = min(max(page, 1), pages)
+	others, err := s.DB.OtherUserSessions(ctx, userID, currentID, SessionsPerPage, (page-1)*SessionsPerPage)
+	if err != nil {
+		return SessionsPage{}, fmt.Errorf("list sessions: %w", err)
+	}
+	return SessionsPage{Others: others, Total: total, Page: page, Pages: pages}, nil
+}
+
 // PendingEmailChange is the address an email change waits to be confirmed
 // at, or "".
 func (s *Service) PendingEmailChange(ctx context.Context, userID int64) (string, error) {
