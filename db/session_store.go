@@ -38,7 +38,7 @@ func (d *DB) SessionStore(ctx context.Context) scs.Store {
 func (s *sessionStore) lookup(token string) ([]byte, time.Time, bool, error) {
 	var data []byte
 	var julian float64
-	err := s.read.QueryRow(`SELECT data, expiry FROM sessions WHERE token = ? AND julianday('now') < expiry`, token).
+	err := s.read.QueryRow(sessionLookupQuery, token).
 		Scan(&data, &julian)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, time.Time{}, false, nil
@@ -49,6 +49,8 @@ func (s *sessionStore) lookup(token string) ([]byte, time.Time, bool, error) {
 	sec, frac := math.Modf((julian - 2440587.5) * 86400)
 	return data, time.Unix(int64(sec), int64(frac*1e9)), true, nil
 }
+
+const sessionLookupQuery = `SELECT data, expiry FROM sessions WHERE token = ? AND julianday('now') < expiry`
 
 // Find returns the session data for token.
 func (s *sessionStore) Find(token string) ([]byte, bool, error) {
