@@ -97,30 +97,37 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]db.UserSess
 const SessionsPerPage = 50
 
 // SessionsPage is one page of /settings' sessions list: the sessions
-// other than the current one, most recently seen first.
+// other than the current one, most recently seen first. It is not
+// counted: counting 10,000 sessions cost more than showing a page of them,
+// and the page's cost must not grow with them.
 type SessionsPage struct {
 	Others []db.UserSession
-	// Total is how many other sessions there are, on every page.
-	Total int
-	// Page is the page shown (1 is the newest) and Pages how many there
-	// are (at least 1).
-	Page, Pages int
+	// Page is the page shown (1 is the newest); More says whether an older
+	// page follows.
+	Page int
+	More bool
 }
 
 // OtherSessions is page (1 first) of the user's sessions other than
-// currentID. A page past the last shows the last.
+// currentID. A page past the last, or not a page at all, shows the first.
 func (s *Service) OtherSessions(ctx context.Context, userID int64, currentID string, page int) (SessionsPage, error) {
-	total, err := s.DB.CountOtherUserSessions(ctx, userID, currentID)
-	if err != nil {
-		return SessionsPage{}, fmt.Errorf("list sessions: %w", err)
+	// The bound keeps the offset far from overflowing.
+	if page < 1 || page > 1_000_000 {
+		page = 1
 	}
-	pages := max(1, (total+SessionsPerPage-1)/SessionsPerPage)
-	page = min(max(page, 1), pages)
-	others, err := s.DB.OtherUserSessions(ctx, userID, currentID, SessionsPerPage, (page-1)*SessionsPerPage)
-	if err != nil {
-		return SessionsPage{}, fmt.Errorf("list sessions: %w", err)
+	for {
+		// One more than a page says whether another page follows.
+		others, err := s.DB.OtherUserSessions(ctx, userID, currentID, SessionsPerPage+1, (page-1)*SessionsPerPage)
+		if err != nil {
+			return SessionsPage{}, fmt.Errorf("list sessions: %w", err)
+		}
+		if len(others) == 0 && page > 1 {
+			page = 1
+			continue
+		}
+		more := len(others) > SessionsPerPage
+		return SessionsPage{Others: others[:min(len(others), SessionsPerPage)], Page: page, More: more}, nil
 	}
-	return SessionsPage{Others: others, Total: total, Page: page, Pages: pages}, nil
 }
 
 // PendingEmailChange is the address an email change waits to be confirmed

@@ -121,17 +121,6 @@ func (q *Queries) OtherUserSessions(ctx context.Context, userID int64, exceptID 
 	return out, rows.Err()
 }
 
-// CountOtherUserSessions counts a user's sessions other than exceptID (the
-// pages of /settings and its "sign out all other sessions").
-func (q *Queries) CountOtherUserSessions(ctx context.Context, userID int64, exceptID string) (int, error) {
-	var n int
-	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM user_sessions WHERE user_id = ? AND id != ?`, userID, exceptID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count user sessions: %w", err)
-	}
-	return n, nil
-}
-
 // DeleteUserSession ends one session of a user. The user id is part of the
 // match so that one user can never end another's session by guessing an id.
 func (q *Queries) DeleteUserSession(ctx context.Context, userID int64, sessionID string) error {

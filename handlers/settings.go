@@ -26,7 +26,10 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 	ctx := c.Request().Context()
 	u, current := currentUser(c), currentSession(c)
 	// ?sessions=N is the page of the sessions list; anything else is the first.
-	page, _ := strconv.Atoi(c.QueryParam("sessions"))
+	page, err := strconv.Atoi(c.QueryParam("sessions"))
+	if err != nil {
+		page = 1
+	}
 	others, err := h.accounts.OtherSessions(ctx, u.ID, current.ID, page)
 	if err != nil {
 		return views.Settings{}, fmt.Errorf("settings: %w", err)
@@ -54,7 +57,7 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 	for _, r := range others.Others {
 		s.Sessions = append(s.Sessions, row(r))
 	}
-	s.OtherSessionCount, s.SessionsPage, s.SessionsPages = others.Total, others.Page, others.Pages
+	s.SessionsPage, s.MoreSessions = others.Page, others.More
 	return s, nil
 }
 
