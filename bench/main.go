@@ -55,6 +55,7 @@ type options struct {
 	appEnv     []string
 	keep       bool
 	db         string // "sqlite" or "postgres"
+	growth     string // with -growth: where the charts go
 }
 
 func main() {
@@ -75,6 +76,8 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile", "", "build with the pprof tag and save a CPU profile of the app per scenario in this directory")
 	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, app logs) and print its path")
+	growth := flag.Bool("growth", false, "measure how the cost of a request grows (database size, connections, sessions of a user), print the table and draw the charts into -growth-dir")
+	flag.StringVar(&o.growth, "growth-dir", "docs", "where -growth writes its SVG charts")
 	flag.StringVar(&o.db, "db", "sqlite", "the app's database: sqlite, or postgres (a new schema on $TEST_DATABASE_URL, or on a server started with .ci/postgres)")
 	flag.Func("env", "extra KEY=VALUE setting for the app (repeatable), e.g. -env GOGC=50", func(s string) error {
 		if !strings.Contains(s, "=") {
@@ -90,6 +93,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *growth {
+		if err := growthMain(ctx, o); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	rows, err := runAll(ctx, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
