@@ -93,8 +93,10 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]db.UserSess
 }
 
 // SessionsPerPage is how many of a user's other sessions one page of
-// /settings lists.
-const SessionsPerPage = 50
+// /settings lists: enough for nearly everyone's whole list, and few enough
+// that the page of someone signed in on 10,000 browsers costs little more
+// than anyone's (each listed session is a few facts and a form to render).
+const SessionsPerPage = 20
 
 // SessionsPage is one page of /settings' sessions list: the sessions
 // other than the current one, most recently seen first. It is not

@@ -18,11 +18,21 @@
 // With -db postgres the app runs on PostgreSQL, in a new schema of the
 // server at $TEST_DATABASE_URL or of one it starts with .ci/postgres.
 //
-// It talks to the app over HTTP only. It may import auth (the password
+// Issue 20's scenarios (scale.go) run the same requests on a database
+// seeded with a million users, two million sessions and a million links
+// (seed.go, bulk-inserted once per run and deleted after) against the empty
+// one, a user with 10,000 sessions against one with one, the cleanup of a
+// million expired rows, signups against the raw hash rate, the SQLite
+// writer's own ceiling and a 2,000-connection flood. With -growth
+// (growth.go) it measures how the cost of a request grows and draws it.
+//
+// It talks to the app over HTTP, except that it writes seeded rows into
+// SQLite files with the SQLite driver before (and, for the many-sessions
+// user, while) an instance serves them. It may import auth (the password
 // parameters of the raw-rate baseline), internal/apptest (which builds,
 // starts and stops the binary, as for the tests), internal/dbtest (the
-// PostgreSQL schema) and, alone with handlers, Echo: the baseline server
-// is bare Echo.
+// PostgreSQL schema), gonum's plot (the charts) and, alone with handlers,
+// Echo: the baseline server is bare Echo.
 package main
 
 import (

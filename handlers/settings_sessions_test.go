@@ -48,18 +48,20 @@ func listedSessions(res *response) []string {
 	return ids
 }
 
-// TestSettingsPagesSessions: a user signed in on 120 other browsers sees
-// this device and the 50 most recently active others, with plain links to
-// the older pages; each page lists the next 50 in order, the last the
-// rest; any other ?sessions= is the first page; "sign out all other
-// sessions" is on every page and ends all 120, not only the page's. Another
-// user's sessions are never listed.
+// TestSettingsPagesSessions: a user signed in on 2P+20 other browsers (P
+// a page) sees this device and the P most recently active others, with
+// plain links to the older pages; each page lists the next P in order, the
+// last the rest; any other ?sessions= is the first page; "sign out all
+// other sessions" is on every page and ends them all, not only the page's.
+// Another user's sessions are never listed.
 func TestSettingsPagesSessions(t *testing.T) {
 	app := newTestApp(t)
 	c := app.browser(uaChromeMac)
 	c.signup("Ada Lovelace", "ada@example.com", strongPassword)
 	ada := app.user("ada@example.com").ID
-	app.addSessions(ada, "ada", 120)
+	p := accounts.SessionsPerPage
+	others := 2*p + 20
+	app.addSessions(ada, "ada", others)
 	bob := app.client()
 	bob.signup("Bob", "bob@example.com", strongPassword)
 	app.addSessions(app.user("bob@example.com").ID, "bob", 60)
@@ -76,16 +78,16 @@ func TestSettingsPagesSessions(t *testing.T) {
 		ids          []string
 		newer, older string
 	}{
-		{"", want(0, 50), "", "/settings?sessions=2#sessions-title"},
-		{"?sessions=1", want(0, 50), "", "/settings?sessions=2#sessions-title"},
-		{"?sessions=2", want(50, 100), "/settings?sessions=1#sessions-title", "/settings?sessions=3#sessions-title"},
-		{"?sessions=3", want(100, 120), "/settings?sessions=2#sessions-title", ""},
+		{"", want(0, p), "", "/settings?sessions=2#sessions-title"},
+		{"?sessions=1", want(0, p), "", "/settings?sessions=2#sessions-title"},
+		{"?sessions=2", want(p, 2*p), "/settings?sessions=1#sessions-title", "/settings?sessions=3#sessions-title"},
+		{"?sessions=3", want(2*p, others), "/settings?sessions=2#sessions-title", ""},
 		// Past the last page, and anything that is not a page: the first.
-		{"?sessions=4", want(0, 50), "", "/settings?sessions=2#sessions-title"},
-		{"?sessions=0", want(0, 50), "", "/settings?sessions=2#sessions-title"},
-		{"?sessions=-3", want(0, 50), "", "/settings?sessions=2#sessions-title"},
-		{"?sessions=two", want(0, 50), "", "/settings?sessions=2#sessions-title"},
-		{"?sessions=99999999999999999999", want(0, 50), "", "/settings?sessions=2#sessions-title"},
+		{"?sessions=4", want(0, p), "", "/settings?sessions=2#sessions-title"},
+		{"?sessions=0", want(0, p), "", "/settings?sessions=2#sessions-title"},
+		{"?sessions=-3", want(0, p), "", "/settings?sessions=2#sessions-title"},
+		{"?sessions=two", want(0, p), "", "/settings?sessions=2#sessions-title"},
+		{"?sessions=99999999999999999999", want(0, p), "", "/settings?sessions=2#sessions-title"},
 	} {
 		res := c.get("/settings" + tc.query)
 		assertStatus(t, res, http.StatusOK)
@@ -114,7 +116,7 @@ func TestSettingsPagesSessions(t *testing.T) {
 	assertStatus(t, res, http.StatusOK)
 
 	res = c.postForm("/settings/sessions/revoke", url.Values{"session": {"all"}})
-	c.followFlash(res, "Signed out 120 other sessions.")
+	c.followFlash(res, fmt.Sprintf("Signed out %d other sessions.", others))
 	if left := app.sessionsOf(ada); len(left) != 1 {
 		t.Fatalf("%d sessions left after signing out all others, want 1", len(left))
 	}
