@@ -38,6 +38,7 @@ test: generate e2e-deps build
 	env -u TEST_DATABASE_URL LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
 	@$(MAKE) --no-print-directory test-postgres
 	LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) run ./bench -quick
+	LATCHKEY_BINARY=$(CURDIR)/$(BIN) $(GO) run ./bench -quick -growth
 	$(MAKE) --no-print-directory fuzz
 
 ## test-postgres: the suites that touch the database (db, accounts, handlers, mail, the operator
@@ -118,7 +119,8 @@ dev: export APP_ENV = development
 dev:
 	$(GO) run github.com/air-verse/air@v1.67.4 -c .air.toml
 
-## bench: load benchmark of the binary against in-run baselines (docs/PERFORMANCE.md), then micro-benchmarks
+## bench: load benchmark of the binary against in-run baselines (docs/PERFORMANCE.md), then micro-benchmarks;
+## go run ./bench -growth draws how the cost grows (docs/growth-*.svg)
 # The micro-benchmarks run even when a load target fails; make still exits 1.
 bench:
 	@status=0; \

@@ -190,6 +190,7 @@ func newMailWorker(cfg Config, d *db.DB, log *slog.Logger) (*mail.Worker, error)
 func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, worker *mail.Worker, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	setMemoryLimit(cfg.HashConcurrency, log)
 
 	passwordBurst, passwordInterval := cfg.PasswordLimit()
 	sessions := handlers.NewSessions(d.SessionStore(ctx), cfg.Secure())

@@ -92,6 +92,46 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]db.UserSess
 	return list, nil
 }
 
+// SessionsPerPage is how many of a user's other sessions one page of
+// /settings lists: enough for nearly everyone's whole list, and few enough
+// that the page of someone signed in on 10,000 browsers costs little more
+// than anyone's (each listed session is a few facts and a form to render).
+const SessionsPerPage = 20
+
+// SessionsPage is one page of /settings' sessions list: the sessions
+// other than the current one, most recently seen first. It is not
+// counted: counting 10,000 sessions cost more than showing a page of them,
+// and the page's cost must not grow with them.
+type SessionsPage struct {
+	Others []db.UserSession
+	// Page is the page shown (1 is the newest); More says whether an older
+	// page follows.
+	Page int
+	More bool
+}
+
+// OtherSessions is page (1 first) of the user's sessions other than
+// currentID. A page past the last, or not a page at all, shows the first.
+func (s *Service) OtherSessions(ctx context.Context, userID int64, currentID string, page int) (SessionsPage, error) {
+	// The bound keeps the offset far from overflowing.
+	if page < 1 || page > 1_000_000 {
+		page = 1
+	}
+	for {
+		// One more than a page says whether another page follows.
+		others, err := s.DB.OtherUserSessions(ctx, userID, currentID, SessionsPerPage+1, (page-1)*SessionsPerPage)
+		if err != nil {
+			return SessionsPage{}, fmt.Errorf("list sessions: %w", err)
+		}
+		if len(others) == 0 && page > 1 {
+			page = 1
+			continue
+		}
+		more := len(others) > SessionsPerPage
+		return SessionsPage{Others: others[:min(len(others), SessionsPerPage)], Page: page, More: more}, nil
+	}
+}
+
 // PendingEmailChange is the address an email change waits to be confirmed
 // at, or "".
 func (s *Service) PendingEmailChange(ctx context.Context, userID int64) (string, error) {

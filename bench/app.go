@@ -20,16 +20,23 @@ import (
 // app is one running instance of the binary (internal/apptest).
 type app struct {
 	*apptest.App
-	base  string // http://127.0.0.1:PORT
-	pprof string // address of the pprof listener, when built with it
+	base    string // http://127.0.0.1:PORT
+	pprof   string // address of the pprof listener, when built with it
+	logPath string // where it logs
 }
 
 // startApp runs bin serve on a free loopback port with the database in dir
 // and the extra settings env, logging to dir/app-NAME.log, and waits until
 // /healthz answers.
 func startApp(ctx context.Context, bin, dir, name string, env []string, pprof bool) (*app, error) {
+	return startAppOn(ctx, bin, dir, name, "", env, pprof)
+}
+
+// startAppOn is startApp on the SQLite file database ("" for dir's
+// latchkey.db).
+func startAppOn(ctx context.Context, bin, dir, name, database string, env []string, pprof bool) (*app, error) {
 	settings := append([]string{"LOG_LEVEL=info"}, env...)
-	a := &app{}
+	a := &app{logPath: filepath.Join(dir, "app-"+name+".log")}
 	if pprof {
 		addr, err := apptest.FreeAddr()
 		if err != nil {
@@ -38,8 +45,8 @@ func startApp(ctx context.Context, bin, dir, name string, env []string, pprof bo
 		a.pprof = addr
 		settings = append(settings, "PPROF_ADDR="+addr)
 	}
-	started, err := apptest.Start(ctx, apptest.Options{Binary: bin, Dir: dir, Settings: settings,
-		LogFile: filepath.Join(dir, "app-"+name+".log")})
+	started, err := apptest.Start(ctx, apptest.Options{Binary: bin, Dir: dir, Database: database, Settings: settings,
+		LogFile: a.logPath})
 	if err != nil {
 		return nil, err
 	}

@@ -222,3 +222,34 @@ func argon2Rate(ctx context.Context, hash, password string, window time.Duration
 func argon2Hash(password string) (string, error) {
 	return argon2id.CreateHash(password, auth.Params)
 }
+
+// argon2HashRate is the raw hashing rate of this machine, the baseline of
+// a signup: GOMAXPROCS goroutines making a new argon2id hash (new salt,
+// auth.Params) in a loop for the window.
+func argon2HashRate(ctx context.Context, password string, window time.Duration) (result, error) {
+	var n atomic.Int64
+	var firstErr atomic.Value
+	end := time.Now().Add(window)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && time.Now().Before(end) {
+				if _, err := argon2id.CreateHash(password, auth.Params); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				if time.Now().Before(end) {
+					n.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := result{window: window, done: int(n.Load())}
+	if e, ok := firstErr.Load().(error); ok {
+		return r, e
+	}
+	return r, nil
+}

@@ -146,10 +146,15 @@ func (q *Queries) MarkMailFailed(ctx context.Context, id int64, reason string, n
 	return nil
 }
 
-// DeleteOldMail removes delivered messages created before cutoff.
-func (q *Queries) DeleteOldMail(ctx context.Context, cutoff time.Time) error {
-	if _, err := q.w.ExecContext(ctx, `DELETE FROM outbox WHERE sent_at IS NOT NULL AND created_at < ?`, unix(cutoff)); err != nil {
-		return fmt.Errorf("delete old mail: %w", err)
+// DeleteOldMail removes up to limit delivered messages created before
+// cutoff and returns how many went (the cleanup calls it until fewer than
+// limit go).
+func (q *Queries) DeleteOldMail(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM outbox WHERE id IN
+		(SELECT id FROM outbox WHERE sent_at IS NOT NULL AND created_at < ? LIMIT ?)`, unix(cutoff), limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete old mail: %w", err)
 	}
-	return nil
+	n, _ := res.RowsAffected()
+	return n, nil
 }

@@ -22,17 +22,14 @@ type sessionStore struct {
 	write *sqlite3store.SQLite3Store
 }
 
-// SessionStore returns the scs store for sessions. The writer side deletes
-// expired sessions every five minutes until ctx ends.
+// SessionStore returns the scs store for sessions. Expired rows are
+// deleted by the cleanup (DeleteExpiredSessions, in batches), not by the
+// store: sqlite3store's own cleanup deletes them all in one statement.
 func (d *DB) SessionStore(ctx context.Context) scs.Store {
 	if d.dialect.postgres {
 		return d.postgresSessionStore(ctx)
 	}
-	s := &sessionStore{read: d.Read, write: sqlite3store.NewWithCleanupInterval(d.Write, 5*time.Minute)}
-	go func() {
-		<-ctx.Done()
-		s.write.StopCleanup()
-	}()
+	s := &sessionStore{read: d.Read, write: sqlite3store.NewWithCleanupInterval(d.Write, 0)}
 	return newSessionCache(s, sessionCacheSize)
 }
 
@@ -41,7 +38,7 @@ func (d *DB) SessionStore(ctx context.Context) scs.Store {
 func (s *sessionStore) lookup(token string) ([]byte, time.Time, bool, error) {
 	var data []byte
 	var julian float64
-	err := s.read.QueryRow(`SELECT data, expiry FROM sessions WHERE token = ? AND julianday('now') < expiry`, token).
+	err := s.read.QueryRow(sessionLookupQuery, token).
 		Scan(&data, &julian)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, time.Time{}, false, nil
@@ -52,6 +49,8 @@ func (s *sessionStore) lookup(token string) ([]byte, time.Time, bool, error) {
 	sec, frac := math.Modf((julian - 2440587.5) * 86400)
 	return data, time.Unix(int64(sec), int64(frac*1e9)), true, nil
 }
+
+const sessionLookupQuery = `SELECT data, expiry FROM sessions WHERE token = ? AND julianday('now') < expiry`
 
 // Find returns the session data for token.
 func (s *sessionStore) Find(token string) ([]byte, bool, error) {
@@ -73,4 +72,29 @@ func (s *sessionStore) Delete(token string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
+}
+
+// DeleteExpiredSessions removes up to limit scs rows past their expiry and
+// returns how many went; the cleanup calls it until fewer than limit go.
+// It replaces the stores' own cleanups, which delete every expired row in
+// one statement: with a million of them that held the single writer for
+// seconds. The expiry is a Julian day number on SQLite (sqlite3store's
+// format) and a timestamptz on PostgreSQL.
+func (q *Queries) DeleteExpiredSessions(ctx context.Context, now time.Time, limit int) (int64, error) {
+	query, at := `DELETE FROM sessions WHERE token IN (SELECT token FROM sessions WHERE expiry < ? LIMIT ?)`, any(julianDay(now))
+	if q.d.postgres {
+		query, at = `DELETE FROM sessions WHERE token IN (SELECT token FROM sessions WHERE expiry < to_timestamp(?) LIMIT ?)`, float64(now.UnixMicro())/1e6
+	}
+	res, err := q.w.ExecContext(ctx, query, at, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// julianDay is t as sqlite3store writes expiries: days since noon UTC,
+// 24 November 4714 BC, as julianday() computes them.
+func julianDay(t time.Time) float64 {
+	return float64(t.UnixMicro())/86400e6 + 2440587.5
 }

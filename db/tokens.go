@@ -117,9 +117,13 @@ func (q *Queries) DeleteUserTokens(ctx context.Context, userID int64, purposes .
 	return nil
 }
 
-// DeleteExpiredTokens removes tokens past their expiry.
-func (q *Queries) DeleteExpiredTokens(ctx context.Context, now time.Time) (int64, error) {
-	res, err := q.w.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, unix(now))
+// DeleteExpiredTokens removes up to limit tokens past their expiry and
+// returns how many went. The cleanup calls it until fewer than limit go: a
+// million expired links are deleted a batch at a time, each a short write
+// transaction, so the single writer is never held for long.
+func (q *Queries) DeleteExpiredTokens(ctx context.Context, now time.Time, limit int) (int64, error) {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM tokens WHERE hash IN
+		(SELECT hash FROM tokens WHERE expires_at <= ? LIMIT ?)`, unix(now), limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired tokens: %w", err)
 	}

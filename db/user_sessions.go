@@ -108,6 +108,31 @@ func (q *Queries) ListUserSessions(ctx context.Context, userID int64) ([]UserSes
 	return out, rows.Err()
 }
 
+// OtherUserSessions returns one page of a user's sessions other than
+// exceptID, most recently seen first: up to limit of them after skipping
+// offset. The index on (user_id, last_seen_at, created_at, id) gives them in
+// this order, so a page reads its own rows, not all of a user's sessions.
+func (q *Queries) OtherUserSessions(ctx context.Context, userID int64, exceptID string, limit, offset int) ([]UserSession, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind
+		FROM user_sessions WHERE user_id = ? AND id != ?
+		ORDER BY last_seen_at DESC, created_at DESC, id LIMIT ? OFFSET ?`, userID, exceptID, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("list user sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []UserSession
+	for rows.Next() {
+		var s UserSession
+		var created, seen, authed int64
+		if err := rows.Scan(&s.ID, &s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP, &s.Kind); err != nil {
+			return nil, fmt.Errorf("list user sessions: %w", err)
+		}
+		s.CreatedAt, s.LastSeenAt, s.AuthenticatedAt = time.Unix(created, 0), time.Unix(seen, 0), time.Unix(authed, 0)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 // DeleteUserSession ends one session of a user. The user id is part of the
 // match so that one user can never end another's session by guessing an id.
 func (q *Queries) DeleteUserSession(ctx context.Context, userID int64, sessionID string) error {
@@ -132,14 +157,28 @@ func (q *Queries) DeleteOtherUserSessions(ctx context.Context, userID int64, kee
 	return n, nil
 }
 
-// DeleteStaleUserSessions removes sessions idle since before cutoff; scs has
-// already forgotten them.
-func (q *Queries) DeleteStaleUserSessions(ctx context.Context, idleSince, createdBefore time.Time) error {
-	_, err := q.w.ExecContext(ctx, `DELETE FROM user_sessions WHERE last_seen_at < ? OR created_at < ?`, unix(idleSince), unix(createdBefore))
-	if err != nil {
-		return fmt.Errorf("delete stale user sessions: %w", err)
+// DeleteStaleUserSessions removes up to limit sessions idle since before
+// idleSince and up to limit signed in before createdBefore (scs has
+// already forgotten them), and returns how many went; the cleanup calls it
+// until fewer than limit go, which means both kinds are done. The two are
+// separate statements so that each finds its rows through its own index.
+func (q *Queries) DeleteStaleUserSessions(ctx context.Context, idleSince, createdBefore time.Time, limit int) (int64, error) {
+	var total int64
+	for _, step := range []struct {
+		query  string
+		cutoff time.Time
+	}{
+		{`DELETE FROM user_sessions WHERE id IN (SELECT id FROM user_sessions WHERE last_seen_at < ? LIMIT ?)`, idleSince},
+		{`DELETE FROM user_sessions WHERE id IN (SELECT id FROM user_sessions WHERE created_at < ? LIMIT ?)`, createdBefore},
+	} {
+		res, err := q.w.ExecContext(ctx, step.query, unix(step.cutoff), limit)
+		if err != nil {
+			return total, fmt.Errorf("delete stale user sessions: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
 	}
-	return nil
+	return total, nil
 }
 
 func isNoRows(err error) bool { return errors.Is(err, errNoRows) }

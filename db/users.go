@@ -177,9 +177,13 @@ func (q *Queries) SetDisabled(ctx context.Context, userID int64, disabled bool, 
 // address was never confirmed, except those still signed in somewhere (an
 // account from before confirmation was required, kept while its session
 // lives), and returns how many went.
-func (q *Queries) DeleteUnconfirmedUsers(ctx context.Context, createdBefore time.Time) (int64, error) {
-	res, err := q.w.ExecContext(ctx, `DELETE FROM users WHERE email_verified_at IS NULL AND created_at < ?
-		AND NOT EXISTS (SELECT 1 FROM user_sessions WHERE user_sessions.user_id = users.id)`, unix(createdBefore))
+//
+// At most limit go at a time (their sessions and tokens go with them); the
+// cleanup calls it until fewer than limit go.
+func (q *Queries) DeleteUnconfirmedUsers(ctx context.Context, createdBefore time.Time, limit int) (int64, error) {
+	res, err := q.w.ExecContext(ctx, `DELETE FROM users WHERE id IN (SELECT id FROM users
+		WHERE email_verified_at IS NULL AND created_at < ?
+		AND NOT EXISTS (SELECT 1 FROM user_sessions WHERE user_sessions.user_id = users.id) LIMIT ?)`, unix(createdBefore), limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete unconfirmed users: %w", err)
 	}

@@ -25,7 +25,12 @@ func origin(c echo.Context) accounts.Origin {
 func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 	ctx := c.Request().Context()
 	u, current := currentUser(c), currentSession(c)
-	sessions, err := h.accounts.ListSessions(ctx, u.ID)
+	// ?sessions=N is the page of the sessions list; anything else is the first.
+	page, err := strconv.Atoi(c.QueryParam("sessions"))
+	if err != nil {
+		page = 1
+	}
+	others, err := h.accounts.OtherSessions(ctx, u.ID, current.ID, page)
 	if err != nil {
 		return views.Settings{}, fmt.Errorf("settings: %w", err)
 	}
@@ -43,21 +48,21 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 		s.SudoUntil = timetext.Clock(current.AuthenticatedAt.Add(h.cfg.SudoWindow))
 	}
 	now := h.now()
-	for _, r := range sessions {
+	row := func(r db.UserSession) views.SessionRow {
 		ip := r.IP
 		if ip == "" {
 			ip = "unknown"
 		}
-		row := views.SessionRow{ID: r.ID, Device: device.Describe(r.UserAgent), IP: ip,
+		return views.SessionRow{ID: r.ID, Device: device.Describe(r.UserAgent), IP: ip,
 			Created: timetext.Moment(r.CreatedAt), LastSeen: timetext.Ago(now, r.LastSeenAt), Current: r.ID == current.ID,
 			API: r.Kind == db.SessionAPI}
-		if row.Current {
-			// This device first: it is the one people look for.
-			s.Sessions = append([]views.SessionRow{row}, s.Sessions...)
-		} else {
-			s.Sessions = append(s.Sessions, row)
-		}
 	}
+	// This device first, on every page: it is the one people look for.
+	s.Sessions = append(s.Sessions, row(current))
+	for _, r := range others.Others {
+		s.Sessions = append(s.Sessions, row(r))
+	}
+	s.SessionsPage, s.MoreSessions = others.Page, others.More
 	return s, nil
 }
 
