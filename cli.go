@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"latchkey/accounts"
+	"latchkey/db"
 )
 
 // userUsage is the help of "latchkey user" and of each of its commands.
@@ -23,6 +24,8 @@ Operator's tools for accounts. Commands:
   disable EMAIL                   disable an account and end its sessions
   enable EMAIL                    enable a disabled account
   delete EMAIL                    delete an account with its sessions and links
+  promote EMAIL                   make an account an administrator
+  demote EMAIL                    make an administrator an ordinary account again
 
 Run "latchkey user COMMAND --help" for the details of one command.
 `,
@@ -52,6 +55,17 @@ come back: the person signs in again.
 	"delete": `Usage: latchkey user delete EMAIL
 
 Deletes an account for good, with its sessions and links. There is no undo.
+`,
+	"promote": `Usage: latchkey user promote EMAIL
+
+Makes an account an administrator: it can use the admin area (/admin/users)
+from its next request, in every session. This is how the first
+administrator is made. "latchkey user demote EMAIL" undoes it.
+`,
+	"demote": `Usage: latchkey user demote EMAIL
+
+Makes an administrator an ordinary account again, from its next request in
+every session. Demoting is done only here, never from the admin area.
 `,
 }
 
@@ -85,7 +99,7 @@ func userHelp(args []string) (string, bool) {
 // userCommand runs "latchkey user …", the operator's tools for accounts.
 func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: latchkey user list|create|disable|enable|delete (see latchkey user --help)")
+		return errors.New("usage: latchkey user list|create|disable|enable|delete|promote|demote (see latchkey user --help)")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -125,6 +139,23 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 		} else {
 			fmt.Fprintln(out, "they can sign in with an emailed link from the sign-in page")
 		}
+		return nil
+	case "promote", "demote":
+		if len(args) != 1 {
+			return fmt.Errorf("usage: latchkey user %s EMAIL", sub)
+		}
+		role := db.RoleAdmin
+		if sub == "demote" {
+			role = db.RoleUser
+		}
+		user, err := acc.SetRole(ctx, args[0], role)
+		if errors.Is(err, accounts.ErrNoAccount) {
+			return fmt.Errorf("no account has the address %s", args[0])
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%sd user %d <%s>: role %s\n", sub, user.ID, user.Email, role)
 		return nil
 	case "disable", "enable", "delete":
 		if len(args) != 1 {

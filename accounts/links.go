@@ -370,6 +370,9 @@ func (s *Service) ResetPassword(ctx context.Context, text, password string) (db.
 				return err
 			}
 		}
-		return s.setPassword(ctx, q, u.ID, hash, "")
+		if err := s.setPassword(ctx, q, u.ID, hash, ""); err != nil {
+			return err
+		}
+		return s.record(ctx, q, u.ID, entry{kind: KindPasswordReset})
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -116,8 +117,14 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		v.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + v.Encode()
+	return "file:" + uriPath.Replace(path) + "?" + v.Encode()
 }
+
+// uriPath escapes what a file: URI would read as its own: a path holding
+// "#" (every fuzz seed's t.TempDir(), "…seed#0…") otherwise opens the file
+// named by what comes before it, one file shared by every seed and every
+// process on the machine.
+var uriPath = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f")
 
 // Close closes both pools.
 func (d *DB) Close() error {

@@ -129,7 +129,7 @@ func (h *Handlers) login(c echo.Context) error {
 	if errs != nil {
 		return render(c, http.StatusUnprocessableEntity, views.Login(h.page(c, "Sign in"), form, errs, nil))
 	}
-	if err := h.signIn(c, user, remember); err != nil {
+	if err := h.signIn(c, user, remember, accounts.MethodPassword); err != nil {
 		return err
 	}
 	return redirect(c, auth.SafeNext(f.Next, "/dashboard"))

@@ -134,7 +134,7 @@ func (h *Handlers) confirmLogin(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.signIn(c, user, false); err != nil {
+	if err := h.signIn(c, user, false, accounts.MethodLink); err != nil {
 		return err
 	}
 	// The owner hears of every sign-in by link; a failure to queue the
@@ -222,7 +222,7 @@ func (h *Handlers) verifyEmail(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.signIn(c, user, false); err != nil {
+	if err := h.signIn(c, user, false, accounts.MethodLink); err != nil {
 		return err
 	}
 	h.flash(c, "Thanks! Your email address is confirmed, and your account is ready.")
@@ -289,7 +289,7 @@ func (h *Handlers) resetPassword(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.signIn(c, user, false); err != nil {
+	if err := h.signIn(c, user, false, accounts.MethodLink); err != nil {
 		return err
 	}
 	h.flash(c, "Your password has been changed, and you've been signed out everywhere else.")

@@ -134,7 +134,7 @@ func (h *Handlers) providerCallback(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.signIn(c, user, false); err != nil {
+	if err := h.signIn(c, user, false, accounts.MethodProvider+id); err != nil {
 		return err
 	}
 	return redirect(c, auth.SafeNext(pf.Next, "/dashboard"))
