@@ -251,11 +251,17 @@ func (q *Queries) SearchUsers(ctx context.Context, prefix string, limit, offset 
 	return out, rows.Err()
 }
 
-// searchQuery is SearchUsers' query in this database's words.
+// searchQuery is SearchUsers' query in this database's words. Each key's
+// range is a SELECT of its own, so each is a seek on its own index whatever
+// the planner makes of the ORDER BY (with one WHERE … OR …, PostgreSQL
+// would rather walk the whole email index in order and filter: a scan for
+// every name search). The matches are then sorted, a cost that grows with
+// their number alone, never with the table's.
 func (q *Queries) searchQuery() string {
 	c := q.d.bytewise()
-	return `SELECT ` + userColumns + ` FROM users
-		WHERE (email_key` + c + ` >= ? AND email_key` + c + ` < ?) OR (name_key` + c + ` >= ? AND name_key` + c + ` < ?)
+	return `SELECT ` + userColumns + ` FROM (
+		SELECT ` + userColumns + `, email_key FROM users WHERE email_key` + c + ` >= ? AND email_key` + c + ` < ?
+		UNION SELECT ` + userColumns + `, email_key FROM users WHERE name_key` + c + ` >= ? AND name_key` + c + ` < ?) AS m
 		ORDER BY email_key` + c + ` LIMIT ? OFFSET ?`
 }
 
