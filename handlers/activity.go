@@ -19,7 +19,7 @@ import (
 func activityRows(lines []accounts.ActivityLine, now time.Time, live map[string]bool) []views.ActivityRow {
 	out := make([]views.ActivityRow, len(lines))
 	for i, l := range lines {
-		out[i] = views.ActivityRow{ID: l.ID, Words: l.Words(), Ago: timetext.Ago(now, l.At), At: l.At.UTC().Format(time.RFC3339),
+		out[i] = views.ActivityRow{ID: l.ID, Words: l.Words(), Ago: timetext.Since(now, l.At), At: l.At.UTC().Format(time.RFC3339),
 			NotMe: l.SignIn && live[l.SessionID]}
 	}
 	return out
