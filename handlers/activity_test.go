@@ -117,7 +117,7 @@ func TestActivityJourney(t *testing.T) {
 	res = c.get(approve(t, c.startAt("/settings/connections/github", url.Values{}))) // provider_connected
 	assertLocation(t, res, "/settings/connections")
 	gh := app.client()
-	assertLocation(t, gh.signInWith("github"), "/dashboard") // sign_in (provider)
+	assertLocation(t, gh.signInWith("github"), "/dashboard")                                              // sign_in (provider)
 	assertStatus(t, c.postForm("/settings/connections/github/delete", url.Values{}), http.StatusSeeOther) // provider_disconnected
 
 	kinds := app.kindsOf(t, id)
