@@ -164,7 +164,7 @@ func (h *Handlers) renderAdminUser(c echo.Context, status int, failed string, er
 		Created: timetext.Moment(u.CreatedAt), LastSignIn: "Never", SecondFactor: a.SecondFactor, Passkeys: a.Passkeys,
 		Self: u.ID == currentUser(c).ID, Failed: failed, Errors: errs}
 	if !a.LastSignIn.IsZero() {
-		v.LastSignIn = timetext.Ago(now, a.LastSignIn)
+		v.LastSignIn = timetext.Since(now, a.LastSignIn)
 	}
 	for _, s := range a.Sessions {
 		ip := s.IP
