@@ -66,8 +66,7 @@ func (q *Queries) AddActivity(ctx context.Context, a Activity) error {
 // UserActivity returns up to limit lines of a user's log from offset on,
 // newest first, through activity_user_created_idx.
 func (q *Queries) UserActivity(ctx context.Context, userID int64, limit, offset int) ([]Activity, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT `+activityColumns+` FROM activity WHERE user_id = ?
-		ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, userID, limit, offset)
+	rows, err := q.r.QueryContext(ctx, userActivityQuery, userID, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("user activity: %w", err)
 	}
@@ -81,6 +80,15 @@ func (q *Queries) UserActivity(ctx context.Context, userID int64, limit, offset 
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+const userActivityQuery = `SELECT ` + activityColumns + ` FROM activity WHERE user_id = ?
+	ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`
+
+// ExplainUserActivity is the database's plan for a page of the user's
+// log, for the test that holds it to its index.
+func (d *DB) ExplainUserActivity(ctx context.Context, userID int64) ([]string, error) {
+	return d.explain(ctx, userActivityQuery, userID, 51, 0)
 }
 
 // UserActivityByID is one line of the user's own log; another user's line

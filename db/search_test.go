@@ -111,3 +111,32 @@ func TestSearchUsersUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestUserActivityUsesIndex: a user's log, newest first, is read along
+// activity_user_created_idx from its end, not sorted, however many lines
+// other users have.
+func TestUserActivityUsesIndex(t *testing.T) {
+	ctx := context.Background()
+	d := openTestDB(t)
+	u, err := d.CreateUser(ctx, "Ada", "ada@example.com", "", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Write.ExecContext(ctx, d.Rebind(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+		INSERT INTO activity (user_id, kind, created_at) SELECT ?, 'sign_in', i FROM n`), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Write.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := d.ExplainUserActivity(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "activity_user_created_idx") || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "Sort") ||
+		strings.Contains(text, "Seq Scan") {
+		t.Fatalf("the user's log is not read along its index:\n%s", text)
+	}
+}

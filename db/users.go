@@ -268,13 +268,19 @@ func (q *Queries) searchQuery() string {
 // ExplainSearchUsers is the database's plan for SearchUsers with a
 // prefix, one line per step, for the tests that hold it to its indexes.
 func (d *DB) ExplainSearchUsers(ctx context.Context, prefix string) ([]string, error) {
+	return d.explain(ctx, d.searchQuery(), prefix, prefix+searchTop, prefix, prefix+searchTop, 50, 0)
+}
+
+// explain is the plan of query with args: EXPLAIN QUERY PLAN's details on
+// SQLite, EXPLAIN's lines on PostgreSQL.
+func (d *DB) explain(ctx context.Context, query string, args ...any) ([]string, error) {
 	explain := `EXPLAIN QUERY PLAN `
 	if d.dialect.postgres {
 		explain = `EXPLAIN `
 	}
-	rows, err := d.Read.QueryContext(ctx, explain+d.Rebind(d.searchQuery()), prefix, prefix+searchTop, prefix, prefix+searchTop, 50, 0)
+	rows, err := d.Read.QueryContext(ctx, explain+d.Rebind(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("explain search users: %w", err)
+		return nil, fmt.Errorf("explain: %w", err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
