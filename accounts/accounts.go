@@ -5,7 +5,11 @@
 // behind "sign out everywhere", and sign-in with identity providers
 // (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
 // ConnectIdentity), which talk to the providers through golang.org/x/oauth2
-// and go-oidc with one client that has timeouts.
+// and go-oidc with one client that has timeouts; roles and the admin
+// area's actions (SetRole, SearchUsers, AdminAccountByID, Act, admin.go);
+// and the security activity log (activity.go), each line written in the
+// transaction of the change it records, with the device and IP of the
+// request's Origin (WithOrigin).
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
 // of browsers, for notices), mail (message bodies, queued in the outbox in
