@@ -50,6 +50,10 @@ var (
 
 const userColumns = `id, name, email, password_hash, email_verified_at, disabled_at, created_at, role`
 
+// listedColumns are userColumns for lists, which never check a password:
+// the hash is not read (an empty one in its place).
+const listedColumns = `id, name, email, '', email_verified_at, disabled_at, created_at, role`
+
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var verified, disabled sql.NullInt64
@@ -216,26 +220,47 @@ func (q *Queries) SetRole(ctx context.Context, userID int64, role string, now ti
 	return q.updateUser(ctx, "set role", `role = ?, updated_at = ?`, role, unix(now), userID)
 }
 
-// searchTop is above every character, so key >= p AND key < p+searchTop
-// holds exactly for the keys that start with p: both databases compare
-// these keys byte by byte (SQLite's BINARY, PostgreSQL's COLLATE "C"), and
-// U+10FFFF's UTF-8 is greater than any character's that could follow p.
-const searchTop = "\U0010FFFF"
-
-// SearchUsers returns up to limit users, from offset on, whose email key or
-// name key starts with prefix (a SearchKey), ordered by email key. The
-// prefix is compared as bytes, never as a LIKE pattern, so % and _ are
-// literal, and each side of the OR is a range on an index
-// (users_email_key_idx, users_name_key_idx): at a million users it is two
-// index seeks, never a scan of the table (TestSearchUsersUsesIndexes).
+// SearchUsers returns up to limit users (without their password hash),
+// from offset on, whose email key or name key starts with prefix (a
+// SearchKey): first those whose address
+// does, by address, then those whose name alone does, by name. The prefix
+// is compared as bytes in a range, never as a LIKE pattern, so % and _ are
+// literal.
+//
+// Each part is one range on one index, read in the index's order and
+// stopped at the page (users_email_key_idx, users_name_key_idx; on
+// PostgreSQL their COLLATE "C" twins): the work is bounded by offset+limit
+// (plus, past the last address, the address matches it skips), never by
+// the number of users or of matches (TestSearchUsersUsesIndexes). One
+// WHERE … OR … ORDER BY would sort every match, and PostgreSQL would walk
+// the whole email index for a name.
 func (q *Queries) SearchUsers(ctx context.Context, prefix string, limit, offset int) ([]User, error) {
-	var rows *sql.Rows
-	var err error
 	if prefix == "" {
-		rows, err = q.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY email_key LIMIT ? OFFSET ?`, limit, offset)
-	} else {
-		rows, err = q.r.QueryContext(ctx, q.searchQuery(), prefix, prefix+searchTop, prefix, prefix+searchTop, limit, offset)
+		return q.queryUsers(ctx, `SELECT `+listedColumns+` FROM users ORDER BY email_key`+q.d.bytewise()+` LIMIT ? OFFSET ?`, limit, offset)
 	}
+	top := prefix + searchTop
+	byEmail, byName, countEmail := q.searchQueries()
+	users, err := q.queryUsers(ctx, byEmail, prefix, top, limit, offset)
+	if err != nil || len(users) == limit {
+		return users, err
+	}
+	// The address matches end on this page or before it: the rest of the
+	// page is the name matches, after as many as the pages before it took.
+	emailMatches := offset + len(users)
+	if len(users) == 0 && offset > 0 {
+		if err := q.r.QueryRowContext(ctx, countEmail, prefix, top, offset).Scan(&emailMatches); err != nil {
+			return nil, fmt.Errorf("search users: %w", err)
+		}
+	}
+	more, err := q.queryUsers(ctx, byName, prefix, top, prefix, top, limit-len(users), max(0, offset-emailMatches))
+	if err != nil {
+		return nil, err
+	}
+	return append(users, more...), nil
+}
+
+func (q *Queries) queryUsers(ctx context.Context, query string, args ...any) ([]User, error) {
+	rows, err := q.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
@@ -251,24 +276,42 @@ func (q *Queries) SearchUsers(ctx context.Context, prefix string, limit, offset 
 	return out, rows.Err()
 }
 
-// searchQuery is SearchUsers' query in this database's words. Each key's
-// range is a SELECT of its own, so each is a seek on its own index whatever
-// the planner makes of the ORDER BY (with one WHERE … OR …, PostgreSQL
-// would rather walk the whole email index in order and filter: a scan for
-// every name search). The matches are then sorted, a cost that grows with
-// their number alone, never with the table's.
-func (q *Queries) searchQuery() string {
+// searchQueries are SearchUsers' queries in this database's words: the
+// address matches, the name matches whose address does not match, and how
+// many address matches there are up to a bound.
+func (q *Queries) searchQueries() (byEmail, byName, countEmail string) {
 	c := q.d.bytewise()
-	return `SELECT ` + userColumns + ` FROM (
-		SELECT ` + userColumns + `, email_key FROM users WHERE email_key` + c + ` >= ? AND email_key` + c + ` < ?
-		UNION SELECT ` + userColumns + `, email_key FROM users WHERE name_key` + c + ` >= ? AND name_key` + c + ` < ?) AS m
-		ORDER BY email_key` + c + ` LIMIT ? OFFSET ?`
+	email := `email_key` + c + ` >= ? AND email_key` + c + ` < ?`
+	byEmail = `SELECT ` + listedColumns + ` FROM users WHERE ` + email + ` ORDER BY email_key` + c + ` LIMIT ? OFFSET ?`
+	byName = `SELECT ` + listedColumns + ` FROM users WHERE name_key` + c + ` >= ? AND name_key` + c + ` < ? AND NOT (` + email + `)
+		ORDER BY name_key` + c + ` LIMIT ? OFFSET ?`
+	countEmail = `SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE ` + email + ` LIMIT ?) AS m`
+	return byEmail, byName, countEmail
 }
 
-// ExplainSearchUsers is the database's plan for SearchUsers with a
-// prefix, one line per step, for the tests that hold it to its indexes.
+// searchTop is above every character, so key >= p AND key < p+searchTop
+// holds exactly for the keys that start with p: both databases compare
+// these keys byte by byte (SQLite's BINARY, PostgreSQL's COLLATE "C"), and
+// U+10FFFF's UTF-8 is greater than any character's that could follow p.
+const searchTop = "\U0010FFFF"
+
+// ExplainSearchUsers is the database's plan for SearchUsers' queries with a
+// prefix, one line per step, for the tests that hold them to their indexes.
 func (d *DB) ExplainSearchUsers(ctx context.Context, prefix string) ([]string, error) {
-	return d.explain(ctx, d.searchQuery(), prefix, prefix+searchTop, prefix, prefix+searchTop, 50, 0)
+	byEmail, byName, countEmail := d.searchQueries()
+	top := prefix + searchTop
+	var out []string
+	for _, e := range []struct {
+		query string
+		args  []any
+	}{{byEmail, []any{prefix, top, 51, 0}}, {byName, []any{prefix, top, prefix, top, 51, 0}}, {countEmail, []any{prefix, top, 50_000}}} {
+		plan, err := d.explain(ctx, e.query, e.args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, plan...)
+	}
+	return out, nil
 }
 
 // explain is the plan of query with args: EXPLAIN QUERY PLAN's details on

@@ -35,14 +35,21 @@ func (h *Handlers) activityPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sessions, err := h.accounts.ListSessions(ctx, u.ID)
-	if err != nil {
-		return err
-	}
+	// "This wasn't me" is offered for sign-ins whose session still lives;
+	// a page without a sign-in that started one needs no list.
 	live := map[string]bool{}
-	for _, s := range sessions {
-		if s.ID != current.ID {
-			live[s.ID] = true
+	for _, l := range lines {
+		if l.SignIn && l.SessionID != "" {
+			sessions, err := h.accounts.ListSessions(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			for _, s := range sessions {
+				if s.ID != current.ID {
+					live[s.ID] = true
+				}
+			}
+			break
 		}
 	}
 	v := views.Activity{Rows: activityRows(lines, h.now(), live), Page: page}
