@@ -32,7 +32,8 @@ Run "latchkey user COMMAND --help" for the details of one command.
 	"list": `Usage: latchkey user list
 
 Lists every account: id, email address, name, whether the address is
-verified, whether the account is disabled, and when it was created.
+verified, whether the account is disabled, its role, and when it was
+created.
 `,
 	"create": `Usage: latchkey user create --email EMAIL --name NAME
 
@@ -112,10 +113,10 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 			return err
 		}
 		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tEMAIL\tNAME\tVERIFIED\tDISABLED\tCREATED")
+		fmt.Fprintln(w, "ID\tEMAIL\tNAME\tVERIFIED\tDISABLED\tROLE\tCREATED")
 		for _, u := range users {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, yesNo(u.Verified()), yesNo(u.Disabled()),
-				u.CreatedAt.UTC().Format(time.DateOnly))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, yesNo(u.Verified()), yesNo(u.Disabled()),
+				u.Role, u.CreatedAt.UTC().Format(time.DateOnly))
 		}
 		return w.Flush()
 	case "create":

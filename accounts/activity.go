@@ -223,8 +223,10 @@ func (s *Service) methodWords(method string) string {
 	return ""
 }
 
-// ActivityPageSize is how many lines a page of the log shows.
-const ActivityPageSize = 50
+// ActivityPageSize is how many lines a page of the log shows: a screen or
+// two, and half the work of 50 (the page is one of the busiest a user
+// opens; see docs/PERFORMANCE.md).
+const ActivityPageSize = 25
 
 // MaxListPage is the last page the log and the admin search show: past it
 // the pages are empty, so no request makes the database skip millions of

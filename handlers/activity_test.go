@@ -218,7 +218,7 @@ func TestNotMeEndsThatSession(t *testing.T) {
 	assertContains(t, ada.get("/settings/activity"), "Ended a session")
 }
 
-// TestActivityPages: 50 a page, newest first, a link to older ones.
+// TestActivityPages: 25 a page, newest first, a link to older ones.
 func TestActivityPages(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client()
@@ -232,17 +232,18 @@ func TestActivityPages(t *testing.T) {
 		}
 	}
 	first := c.get("/settings/activity")
-	if n := strings.Count(first.body, "<li><span>"); n != 50 {
+	if n := strings.Count(first.body, "<li><span>"); n != 25 {
 		t.Fatalf("page 1 has %d lines", n)
 	}
 	assertContains(t, first, `href="/settings/activity?page=2"`)
-	third := c.get("/settings/activity?page=3")
-	if n := strings.Count(third.body, "<li><span>"); n != 21 {
-		t.Fatalf("page 3 has %d lines, want 21", n)
+	last := c.get("/settings/activity?page=5")
+	if n := strings.Count(last.body, "<li><span>"); n != 21 {
+		t.Fatalf("page 5 has %d lines, want 21 (120 and the sign-up's)", n)
 	}
-	assertContains(t, third, "192.0.2.0 ")
-	assertNotContains(t, third, `href="/settings/activity?page=4"`)
-	assertContains(t, c.get("/settings/activity?page=4"), "Nothing yet")
+	assertContains(t, last, "192.0.2.0 ")
+	assertContains(t, last, `href="/settings/activity?page=4"`)
+	assertNotContains(t, last, `href="/settings/activity?page=6"`)
+	assertContains(t, c.get("/settings/activity?page=6"), "Nothing yet")
 }
 
 // TestActivityRetention: the cleanup deletes lines older than

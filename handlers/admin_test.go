@@ -131,7 +131,9 @@ func TestAdminRoleAnswersJSONUnderAPI(t *testing.T) {
 func TestRoleChangeCountsAtNextRequest(t *testing.T) {
 	w := newAdminWorld(t)
 	assertStatus(t, w.user.get("/admin/users"), http.StatusForbidden)
+	assertNotContains(t, w.user.get("/dashboard"), `href="/admin/users"`)
 	w.app.setRole(t, "bob@example.com", db.RoleAdmin)
+	assertContains(t, w.user.get("/dashboard"), `href="/admin/users"`)
 	assertStatus(t, w.user.get("/admin/users"), http.StatusOK)
 	w.app.setRole(t, "bob@example.com", db.RoleUser)
 	assertStatus(t, w.user.get("/admin/users"), http.StatusForbidden)

@@ -236,7 +236,7 @@ func (h *Handlers) page(c echo.Context, title string) views.Page {
 		}
 	}
 	if u, ok := c.Get(ctxUser).(db.User); ok {
-		p.SignedIn, p.UserName = true, u.Name
+		p.SignedIn, p.UserName, p.Admin = true, u.Name, u.IsAdmin()
 	}
 	return p
 }

@@ -27,6 +27,9 @@ type Page struct {
 	Flash       string
 	SignedIn    bool
 	UserName    string
+	// Admin: the signed-in user is an administrator, so the navigation
+	// links to the admin area.
+	Admin bool
 	Dev         bool // development: shows the link to /dev/mailbox
 	Wide        bool // settings and lists use a wider column
 	// Providers are the configured identity providers, for the
