@@ -148,7 +148,7 @@ func TestUserActivityUsesIndex(t *testing.T) {
 	}
 	// A few of the user's lines among many of another's, as in the bench.
 	_, err = d.Write.ExecContext(ctx, d.Rebind(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-		INSERT INTO activity (user_id, kind, created_at) SELECT CASE WHEN i <= 500 THEN ? ELSE ? END, 'sign_in', i FROM n`), u.ID, other.ID)
+		INSERT INTO activity (user_id, kind, created_at) SELECT CASE WHEN i <= 500 THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END, 'sign_in', i FROM n`), u.ID, other.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
