@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"latchkey/accounts"
+	"latchkey/db"
 )
 
 // userUsage is the help of "latchkey user" and of each of its commands.
@@ -25,13 +26,16 @@ Operator's tools for accounts. Commands:
   delete EMAIL                    delete an account with its sessions and links
   reset-2fa EMAIL                 turn off two-step verification for a user who
                                   lost both their app and their recovery codes
+  promote EMAIL                   make an account an administrator
+  demote EMAIL                    make an administrator an ordinary account again
 
 Run "latchkey user COMMAND --help" for the details of one command.
 `,
 	"list": `Usage: latchkey user list
 
 Lists every account: id, email address, name, whether the address is
-verified, whether the account is disabled, and when it was created.
+verified, whether the account is disabled, its role, and when it was
+created.
 `,
 	"create": `Usage: latchkey user create --email EMAIL --name NAME
 
@@ -62,6 +66,17 @@ authenticator app and the recovery codes: the secret, the recovery codes and
 every remembered browser are forgotten, and the owner is emailed a notice.
 Make sure first that the request really comes from the owner. They sign in
 with the password or an emailed link and can turn it on again.
+`,
+	"promote": `Usage: latchkey user promote EMAIL
+
+Makes an account an administrator: it can use the admin area (/admin/users)
+from its next request, in every session. This is how the first
+administrator is made. "latchkey user demote EMAIL" undoes it.
+`,
+	"demote": `Usage: latchkey user demote EMAIL
+
+Makes an administrator an ordinary account again, from its next request in
+every session. Demoting is done only here, never from the admin area.
 `,
 }
 
@@ -95,7 +110,7 @@ func userHelp(args []string) (string, bool) {
 // userCommand runs "latchkey user …", the operator's tools for accounts.
 func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: latchkey user list|create|disable|enable|delete|reset-2fa (see latchkey user --help)")
+		return errors.New("usage: latchkey user list|create|disable|enable|delete|reset-2fa|promote|demote (see latchkey user --help)")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -108,10 +123,10 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 			return err
 		}
 		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tEMAIL\tNAME\tVERIFIED\tDISABLED\tCREATED")
+		fmt.Fprintln(w, "ID\tEMAIL\tNAME\tVERIFIED\tDISABLED\tROLE\tCREATED")
 		for _, u := range users {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, yesNo(u.Verified()), yesNo(u.Disabled()),
-				u.CreatedAt.UTC().Format(time.DateOnly))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, yesNo(u.Verified()), yesNo(u.Disabled()),
+				u.Role, u.CreatedAt.UTC().Format(time.DateOnly))
 		}
 		return w.Flush()
 	case "create":
@@ -135,6 +150,23 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 		} else {
 			fmt.Fprintln(out, "they can sign in with an emailed link from the sign-in page")
 		}
+		return nil
+	case "promote", "demote":
+		if len(args) != 1 {
+			return fmt.Errorf("usage: latchkey user %s EMAIL", sub)
+		}
+		role := db.RoleAdmin
+		if sub == "demote" {
+			role = db.RoleUser
+		}
+		user, err := acc.SetRole(ctx, args[0], role)
+		if errors.Is(err, accounts.ErrNoAccount) {
+			return fmt.Errorf("no account has the address %s", args[0])
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%sd user %d <%s>: role %s\n", sub, user.ID, user.Email, role)
 		return nil
 	case "disable", "enable", "delete", "reset-2fa":
 		if len(args) != 1 {

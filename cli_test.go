@@ -329,3 +329,39 @@ func TestUserReset2FA(t *testing.T) {
 		t.Fatalf("help: %q", out)
 	}
 }
+
+// TestUserCLIPromoteDemote: "latchkey user promote EMAIL" makes the first
+// administrator and "demote EMAIL" undoes it; an unknown address is an
+// error naming it.
+func TestUserCLIPromoteDemote(t *testing.T) {
+	path := cliEnv(t)
+	ctx := context.Background()
+	mustRunCLI(t, "user", "create", "--email", "ada@example.com", "--name", "Ada")
+	acc := openAccounts(t, path)
+
+	out := mustRunCLI(t, "user", "promote", "ADA@example.com")
+	if !strings.Contains(out, "promoted user 1 <ada@example.com>: role admin") {
+		t.Fatalf("promote said:\n%s", out)
+	}
+	if u, err := acc.FindUser(ctx, "ada@example.com"); err != nil || !u.IsAdmin() {
+		t.Fatalf("after promote: %+v, %v", u, err)
+	}
+	out = mustRunCLI(t, "user", "demote", "ada@example.com")
+	if !strings.Contains(out, "role user") {
+		t.Fatalf("demote said:\n%s", out)
+	}
+	if u, err := acc.FindUser(ctx, "ada@example.com"); err != nil || u.IsAdmin() || u.Role != db.RoleUser {
+		t.Fatalf("after demote: %+v, %v", u, err)
+	}
+	if _, err := runCLI(t, "user", "promote", "nobody@example.com"); err == nil || !strings.Contains(err.Error(), "nobody@example.com") {
+		t.Fatalf("promote of an unknown address: %v", err)
+	}
+	if _, err := runCLI(t, "user", "promote"); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Fatalf("promote without an address: %v", err)
+	}
+	for _, sub := range []string{"promote", "demote"} {
+		if out := mustRunCLI(t, "user", sub, "--help"); !strings.HasPrefix(out, "Usage: latchkey user "+sub+" EMAIL") {
+			t.Fatalf("%s --help:\n%s", sub, out)
+		}
+	}
+}

@@ -50,6 +50,9 @@ type Config struct {
 	// UnverifiedAccountTTL: an account whose address was never confirmed is
 	// deleted this long after signing up.
 	UnverifiedAccountTTL time.Duration `env:"UNVERIFIED_ACCOUNT_TTL" envDefault:"168h"`
+	// ActivityRetention: lines of the security activity log older than
+	// this are deleted by the cleanup (0 keeps them).
+	ActivityRetention time.Duration `env:"ACTIVITY_RETENTION" envDefault:"2160h"`
 
 	RateLimitBurst    int           `env:"RATE_LIMIT_BURST" envDefault:"10"`
 	RateLimitInterval time.Duration `env:"RATE_LIMIT_INTERVAL" envDefault:"6s"`

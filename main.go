@@ -162,7 +162,8 @@ func newAccounts(cfg Config, d *db.DB, log *slog.Logger, worker *mail.Worker, se
 		TTL:     auth.TokenTTLs{Login: cfg.TokenTTLLogin, VerifyEmail: cfg.TokenTTLVerifyEmail, ResetPassword: cfg.TokenTTLResetPassword},
 		BaseURL: cfg.BaseURL, AppName: cfg.AppName, MailLimit: cfg.MailLimitPerAddress, MailWindow: cfg.MailLimitWindow,
 		SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout, UnconfirmedTTL: cfg.UnverifiedAccountTTL,
-		Log: log, Now: time.Now, MailQueued: wake,
+		ActivityRetention: cfg.ActivityRetention,
+		Log:               log, Now: time.Now, MailQueued: wake,
 		Providers: cfg.IdentityProviders(), ProviderClient: accounts.NewProviderClient(),
 		SecretKey: secretKey,
 	})

@@ -9,10 +9,13 @@
 // (BeginEnrolment, ConfirmEnrolment, VerifySecondFactor, RememberDevice,
 // DisableSecondFactor); passkeys (BeginPasskeyRegistration,
 // FinishPasskeyRegistration, BeginPasskeySignIn, SignInWithPasskey,
-// DeletePasskey), whose WebAuthn protocol is go-webauthn's; and the JSON
+// DeletePasskey), whose WebAuthn protocol is go-webauthn's; the JSON
 // API's credentials (SignInForTokens, RefreshTokens, BearerUser,
 // RevokeBearer, CreatePersonalToken): a token sign-in is a session record
-// like a browser's.
+// like a browser's; roles and the admin area's actions (SetRole,
+// SearchUsers, AdminAccountByID, Act, admin.go); and the security activity
+// log (activity.go), each line written in the transaction of the change it
+// records, with the device and IP of the request's Origin (WithOrigin).
 //
 // It may import auth (hashing, policy, tokens), db (queries), device (names
 // of browsers, for notices), mail (message bodies, queued in the outbox in
@@ -69,8 +72,11 @@ type Config struct {
 	// UnconfirmedTTL is how long an account whose address was never
 	// confirmed is kept (DeleteUnconfirmedAccounts).
 	UnconfirmedTTL time.Duration
-	Log            *slog.Logger
-	Now            func() time.Time
+	// ActivityRetention is how long a line of the activity log is kept
+	// (DeleteOldActivity); 0 keeps them forever.
+	ActivityRetention time.Duration
+	Log               *slog.Logger
+	Now               func() time.Time
 	// MailQueued is called after a transaction that queued mail commits, to
 	// wake the sender; nil is fine.
 	MailQueued func()
@@ -257,6 +263,12 @@ func (s *Service) SignInWithPasswordFrom(ctx context.Context, email, password st
 	rehash, err := s.Hasher.Check(ctx, password, user.PasswordHash)
 	if errors.Is(err, auth.ErrMismatch) {
 		s.guessFailed(ctx, email, user, o)
+		// The owner reads this on /settings/activity. Failed passwords are
+		// limited per IP and per (IP, email) before they get here, so these
+		// writes are bounded too.
+		if err := s.recordNow(ctx, user.ID, entry{kind: KindSignInFailed, method: MethodPassword}); err != nil {
+			return db.User{}, fmt.Errorf("sign in: %w", err)
+		}
 		return db.User{}, ErrInvalidCredentials
 	}
 	if err != nil {
@@ -310,8 +322,16 @@ func NewSessionID() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// RecordSession stores a new signed-in browser and returns its id.
+// RecordSession stores a new signed-in browser and returns its id; its
+// line in the activity log says no method (RecordSignIn does).
 func (s *Service) RecordSession(ctx context.Context, userID int64, userAgent, ip string) (string, error) {
+	return s.RecordSignIn(ctx, userID, "", userAgent, ip)
+}
+
+// RecordSignIn stores a new signed-in browser and the sign-in's line of the
+// activity log (method: MethodPassword, MethodLink, MethodProvider+id …)
+// in one transaction, and returns the session's id.
+func (s *Service) RecordSignIn(ctx context.Context, userID int64, method, userAgent, ip string) (string, error) {
 	id, err := NewSessionID()
 	if err != nil {
 		return "", err
@@ -320,10 +340,17 @@ func (s *Service) RecordSession(ctx context.Context, userID int64, userAgent, ip
 	if len(userAgent) > 512 {
 		userAgent = userAgent[:512]
 	}
-	err = s.DB.CreateUserSession(ctx, db.UserSession{ID: id, UserID: userID, CreatedAt: now, LastSeenAt: now,
-		AuthenticatedAt: now, UserAgent: userAgent, IP: ip})
+	err = s.DB.InTx(ctx, func(q *db.Queries) error {
+		err := q.CreateUserSession(ctx, db.UserSession{ID: id, UserID: userID, CreatedAt: now, LastSeenAt: now,
+			AuthenticatedAt: now, UserAgent: userAgent, IP: ip})
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, q, userID, entry{kind: KindSignIn, method: method, sessionID: id,
+			origin: &Origin{UserAgent: userAgent, IP: ip}})
+	})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("record sign-in: %w", err)
 	}
 	return id, nil
 }
@@ -378,7 +405,14 @@ func (s *Service) keepSessionAlive(ctx context.Context, sess *db.UserSession) er
 // when it signs in again, perhaps as someone else). The id comes from the
 // server-side session, never from a form, so it needs no owner check.
 func (s *Service) EndSession(ctx context.Context, sessionID string) error {
-	if err := s.DB.DeleteUserSessionByID(ctx, sessionID); err != nil {
+	err := s.DB.InTx(ctx, func(q *db.Queries) error {
+		userID, err := q.DeleteUserSessionReturningUser(ctx, sessionID)
+		if err != nil || userID == 0 {
+			return err
+		}
+		return s.record(ctx, q, userID, entry{kind: KindSignOut})
+	})
+	if err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
@@ -460,8 +494,9 @@ func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) 
 }
 
 // Cleanup deletes what has outlived its use: expired links, sessions past
-// their idle timeout or lifetime, delivered mail older than a week, and
-// accounts never confirmed (DeleteUnconfirmedAccounts). Each step runs even
+// their idle timeout or lifetime, delivered mail older than a week, lines
+// of the activity log older than ActivityRetention, and accounts never
+// confirmed (DeleteUnconfirmedAccounts). Each step runs even
 // when another fails; the errors are joined. With several instances on one
 // PostgreSQL, one runs it at a time (db.Exclusively) and the others skip
 // the round.
@@ -499,6 +534,9 @@ func (s *Service) cleanup(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if err := s.DB.DeleteOldPasswordFailures(ctx, now.Add(-guessWindow)); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := s.DeleteOldActivity(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	if tokens+sessions+records+mail+users > 0 {

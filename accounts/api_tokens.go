@@ -79,8 +79,10 @@ func (s *Service) SignInForTokens(ctx context.Context, email, password, code str
 		if err := q.CreateUserSession(ctx, sess); err != nil {
 			return err
 		}
-		pair, err = s.issuePair(ctx, q, sess)
-		return err
+		if pair, err = s.issuePair(ctx, q, sess); err != nil {
+			return err
+		}
+		return s.record(ctx, q, user.ID, entry{kind: KindSignIn, method: MethodToken, sessionID: sess.ID, origin: &o})
 	})
 	if err != nil {
 		return db.User{}, TokenPair{}, fmt.Errorf("token sign-in: %w", err)
@@ -271,6 +273,9 @@ func (s *Service) CreatePersonalToken(ctx context.Context, user db.User, name st
 		if err != nil {
 			return err
 		}
+		if err := s.record(ctx, q, user.ID, entry{kind: KindTokenCreated, origin: &o, detail: name}); err != nil {
+			return err
+		}
 		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "A personal access token was made",
 			"A personal access token named \u201c"+name+"\u201d was made for your account; it works for "+strconv.Itoa(days)+
 				" days. If this wasn't you, revoke it on your settings page under Tokens and change your password.", o)
@@ -294,7 +299,12 @@ func (s *Service) ListPersonalTokens(ctx context.Context, userID int64) ([]db.Pe
 // DeletePersonalToken revokes one of the user's personal access tokens;
 // another user's id is ErrNotFound-like: nothing happens, and false.
 func (s *Service) DeletePersonalToken(ctx context.Context, userID, id int64) (bool, error) {
-	err := s.DB.DeletePersonalToken(ctx, userID, id)
+	err := s.DB.InTx(ctx, func(q *db.Queries) error {
+		if err := q.DeletePersonalToken(ctx, userID, id); err != nil {
+			return err
+		}
+		return s.record(ctx, q, userID, entry{kind: KindTokenRevoked})
+	})
 	if errors.Is(err, db.ErrNotFound) {
 		return false, nil
 	}

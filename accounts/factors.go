@@ -223,6 +223,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, user db.User, code strin
 		if err := q.ClearSecondFactorFailures(ctx, user.ID); err != nil {
 			return err
 		}
+		if err := s.record(ctx, q, user.ID, entry{kind: KindSecondFactorOn, origin: &o}); err != nil {
+			return err
+		}
 		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "Two-step verification was turned on",
 			"Two-step verification with an authenticator app was turned on for your "+s.appName()+" account. Signing in now needs a code from the app, or a recovery code.", o)
 	})
@@ -265,7 +268,12 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID int64) ([]
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.InTx(ctx, func(q *db.Queries) error { return q.ReplaceRecoveryCodes(ctx, userID, hashes) }); err != nil {
+	if err := s.DB.InTx(ctx, func(q *db.Queries) error {
+		if err := q.ReplaceRecoveryCodes(ctx, userID, hashes); err != nil {
+			return err
+		}
+		return s.record(ctx, q, userID, entry{kind: KindRecoveryCodesNew})
+	}); err != nil {
 		return nil, fmt.Errorf("new recovery codes: %w", err)
 	}
 	return codes, nil
@@ -347,6 +355,9 @@ func (s *Service) VerifySecondFactorFrom(ctx context.Context, userID int64, code
 		if err := q.ClearSecondFactorFailures(ctx, userID); err != nil {
 			return err
 		}
+		if err := s.record(ctx, q, userID, entry{kind: KindRecoveryCodeUsed, origin: &o}); err != nil {
+			return err
+		}
 		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "A recovery code was used",
 			fmt.Sprintf("One of the recovery codes of your %s account was just used to sign in. %s left.", s.appName(), codesLeft(left)), o)
 	})
@@ -381,6 +392,9 @@ func (s *Service) DisableSecondFactor(ctx context.Context, user db.User, o Origi
 		}
 		if !was {
 			return ErrNoSecondFactor
+		}
+		if err := s.record(ctx, q, user.ID, entry{kind: KindSecondFactorOff, origin: &o}); err != nil {
+			return err
 		}
 		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "Two-step verification was turned off",
 			"Two-step verification was turned off for your "+s.appName()+" account: signing in no longer asks for a code.", o)

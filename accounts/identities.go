@@ -188,6 +188,9 @@ func (s *Service) ConnectIdentity(ctx context.Context, user db.User, providerID 
 			return err
 		}
 		notified = true
+		if err := s.record(ctx, q, user.ID, entry{kind: KindProviderConnected, detail: p.Name, origin: &o}); err != nil {
+			return err
+		}
 		return s.notify(ctx, q, user.Email, user.Name, p.Name+" was connected to your "+s.appName()+" account",
 			"Your "+p.Name+" account was connected to your account: it can now be used to sign in.", o)
 	})
@@ -221,6 +224,9 @@ func (s *Service) DisconnectIdentity(ctx context.Context, user db.User, provider
 			return err
 		}
 		removed = true
+		if err := s.record(ctx, q, user.ID, entry{kind: KindProviderDisconnected, detail: name, origin: &o}); err != nil {
+			return err
+		}
 		return s.notify(ctx, q, user.Email, user.Name, name+" was disconnected from your "+s.appName()+" account",
 			"Your "+name+" account was disconnected from your account: it can no longer be used to sign in.", o)
 	})

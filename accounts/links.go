@@ -375,6 +375,9 @@ func (s *Service) ResetPassword(ctx context.Context, text, password string) (db.
 		}
 		// A reset means the password may have been someone else's: the
 		// personal access tokens made meanwhile go too (a change keeps them).
-		return q.DeleteUserPersonalTokens(ctx, u.ID)
+		if err := q.DeleteUserPersonalTokens(ctx, u.ID); err != nil {
+			return err
+		}
+		return s.record(ctx, q, u.ID, entry{kind: KindPasswordReset})
 	})
 }

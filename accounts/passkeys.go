@@ -248,6 +248,9 @@ func (s *Service) FinishPasskeyRegistration(ctx context.Context, user db.User, c
 		if err != nil {
 			return err
 		}
+		if err := s.record(ctx, q, user.ID, entry{kind: KindPasskeyAdded, origin: &o}); err != nil {
+			return err
+		}
 		return s.notify(ctx, q, user.Email, user.Name, "A passkey was added to your "+s.appName()+" account",
 			"A passkey named “"+name+"” was added to your account: it can now be used to sign in.", o)
 	})
@@ -348,6 +351,9 @@ func (s *Service) DeletePasskey(ctx context.Context, user db.User, id int64, o O
 			return ErrPasskeyNotFound
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.record(ctx, q, user.ID, entry{kind: KindPasskeyRemoved, origin: &o}); err != nil {
 			return err
 		}
 		return s.notify(ctx, q, user.Email, user.Name, "A passkey was removed from your "+s.appName()+" account",

@@ -63,7 +63,13 @@ func (s *Service) ChangeName(ctx context.Context, userID int64, name string) err
 	if err := checkName(name); err != nil {
 		return fmt.Errorf("change name: %w", err)
 	}
-	if err := s.DB.SetName(ctx, userID, name, s.now()); err != nil {
+	err := s.DB.InTx(ctx, func(q *db.Queries) error {
+		if err := q.SetName(ctx, userID, name, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, q, userID, entry{kind: KindNameChanged})
+	})
+	if err != nil {
 		return fmt.Errorf("change name: %w", err)
 	}
 	return nil
@@ -244,6 +250,9 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, user db.User, token st
 			return err
 		}
 		newEmail = t.Email
+		if err := s.record(ctx, q, u.ID, entry{kind: KindEmailChanged, detail: t.Email, origin: &o}); err != nil {
+			return err
+		}
 		return s.notify(ctx, q, u.Email, greeting(u, u.Email), "Your email address was changed",
 			"The email address of your "+s.appName()+" account was changed from "+u.Email+" to "+t.Email+
 				". From now on, sign-in links and notices go to the new address, and this one can no longer be used to sign in.", o)
@@ -296,6 +305,9 @@ func (s *Service) ChangePassword(ctx context.Context, user db.User, sessionID, p
 		if err := s.setPassword(ctx, q, user.ID, hash, sessionID); err != nil {
 			return err
 		}
+		if err := s.record(ctx, q, user.ID, entry{kind: KindPasswordChanged, origin: &o}); err != nil {
+			return err
+		}
 		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "Your password was changed", what, o)
 	})
 	if err != nil {
@@ -309,21 +321,29 @@ func (s *Service) ChangePassword(ctx context.Context, user db.User, sessionID, p
 // currentID; otherwise the one with id target, if it is the user's (another
 // user's id matches nothing). It returns how many ended.
 func (s *Service) RevokeSession(ctx context.Context, userID int64, currentID, target string) (int64, error) {
-	if target == "all" {
-		n, err := s.DB.DeleteOtherUserSessions(ctx, userID, currentID)
-		if err != nil {
-			return 0, fmt.Errorf("revoke sessions: %w", err)
+	var n int64
+	err := s.DB.InTx(ctx, func(q *db.Queries) error {
+		var err error
+		if target == "all" {
+			n, err = q.DeleteOtherUserSessions(ctx, userID, currentID)
+		} else if err = q.DeleteUserSession(ctx, userID, target); err == nil {
+			n = 1
+		} else if errors.Is(err, db.ErrNotFound) {
+			err = nil
 		}
-		return n, nil
-	}
-	err := s.DB.DeleteUserSession(ctx, userID, target)
-	if errors.Is(err, db.ErrNotFound) {
-		return 0, nil
-	}
+		if err != nil || n == 0 {
+			return err
+		}
+		detail := "one session"
+		if target == "all" {
+			detail = "every other session"
+		}
+		return s.record(ctx, q, userID, entry{kind: KindSessionEnded, detail: detail})
+	})
 	if err != nil {
-		return 0, fmt.Errorf("revoke session: %w", err)
+		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
-	return 1, nil
+	return n, nil
 }
 
 // DeleteAccount deletes the user; their sessions and tokens go with the row

@@ -28,7 +28,8 @@
 //
 // It talks to the app over HTTP, except that it writes seeded rows into
 // SQLite files with the SQLite driver before (and, for the many-sessions
-// user, while) an instance serves them. It may import auth (the password
+// user, while) an instance serves them (seed.go, seed_admin.go), and runs
+// `latchkey user promote`, the binary's own command. It may import auth (the password
 // parameters of the raw-rate baseline), internal/apptest (which builds,
 // starts and stops the binary, as for the tests), internal/dbtest (the
 // PostgreSQL schema), gonum's plot (the charts) and, alone with handlers,
@@ -42,6 +43,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -204,6 +206,11 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 		return run
 	}
 	var signupRate float64
+	if o.only.MatchString(nameAdminSearch) || o.only.MatchString(nameActivity) {
+		if err := b.seedAdminArea(ctx, bin); err != nil {
+			return nil, fmt.Errorf("seed the admin area: %w\n%s", err, a.LogTail(20))
+		}
+	}
 
 	// The table follows the issue's order; the 429 flood runs last, on its
 	// own instance.
@@ -243,6 +250,12 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 			return r, err
 		}},
 		{nameWriter, sqliteOnly(func(ctx context.Context) (row, error) { return b.writerCeiling(ctx, bin, dir, signupRate) })},
+		{nameAdminSearch, func(ctx context.Context) (row, error) {
+			return b.replayGET(ctx, nameAdminSearch, adminSearchPath, http.Header{"Cookie": {s.browser.cookieHeader()}}, 0.2)
+		}},
+		{nameActivity, func(ctx context.Context) (row, error) {
+			return b.replayGET(ctx, nameActivity, "/settings/activity", http.Header{"Cookie": {s.browser.cookieHeader()}}, 0.2)
+		}},
 		{nameStaticCSS, func(ctx context.Context) (row, error) {
 			// As a browser asks for it: the app picks the brotli form it
 			// compressed at start; the baseline sends the same bytes.
@@ -316,7 +329,40 @@ const (
 	nameLoginFlood   = "POST /login flood, limits raised"
 	nameLimitedFlood = "POST /login flood, 1 IP, default limits"
 	nameStaticCSS    = "GET static CSS"
+	nameAdminSearch  = "GET /admin/users?q=…, 1M users"
+	nameActivity     = "GET /settings/activity, 5M lines"
 )
+
+// adminSearchPath is a prefix search that lists a full page of the
+// seeded accounts (seed0004200 … seed0004299 match).
+const adminSearchPath = "/admin/users?q=SEED00042"
+
+// seedAdminArea makes the bench user an administrator with the binary's
+// `user promote`, then, on SQLite, fills the database with seedUsers users
+// and seedActivity lines of activity (a few with -quick): the admin
+// scenarios measure their pages on a database of that size.
+func (b *bench) seedAdminArea(ctx context.Context, bin string) error {
+	cmd := exec.CommandContext(ctx, bin, "user", "promote", b.seed.email)
+	cmd.Env = apptest.Env(b.app.Database, b.app.Addr, append([]string{"LOG_LEVEL=warn"}, b.o.appEnv...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("latchkey user promote: %w\n%s", err, out)
+	}
+	if b.o.db != "sqlite" {
+		fmt.Fprintln(os.Stderr, "bench: the admin scenarios run unseeded on PostgreSQL")
+		return nil
+	}
+	users, activity := seedUsers, seedActivity
+	if b.o.quick {
+		users, activity = seedUsersQuick, seedActivityQuick
+	}
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "bench: seeding %d users and %d lines of activity\n", users, activity)
+	if err := seedAdmin(ctx, b.app.Database, users, activity, b.seed.email); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: seeded in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
 
 // seeded is what the scenarios need: a user, a signed-in session, a CSRF
 // cookie and the hashed name of the stylesheet.
@@ -528,7 +574,10 @@ func (b *bench) replayGET(ctx context.Context, name, path string, hdr http.Heade
 	if res.StatusCode != http.StatusOK {
 		return row{name: name}, fmt.Errorf("GET %s answered %d", path, res.StatusCode)
 	}
-	if err := b.baseline.serve(http.MethodGet, path, capture(res, body)); err != nil {
+	// The baseline answers by path alone (a query, as the admin search's,
+	// is the app's to read).
+	bare, _, _ := strings.Cut(path, "?")
+	if err := b.baseline.serve(http.MethodGet, bare, capture(res, body)); err != nil {
 		return row{name: name}, err
 	}
 	m, err := b.alternate(ctx, name,

@@ -31,7 +31,7 @@ func (q *Queries) CreateAPIToken(ctx context.Context, hash []byte, kind, session
 // ErrNotFound when there is no such token or it has expired.
 func (q *Queries) AccessTokenSession(ctx context.Context, hash []byte, now time.Time) (UserSession, User, time.Time, error) {
 	row := q.r.QueryRowContext(ctx, `SELECT t.expires_at, s.id, s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, s.user_agent, s.ip, s.kind,
-		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at
+		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at, u.role
 		FROM api_tokens t JOIN user_sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
 		WHERE t.hash = ? AND t.kind = 'access' AND t.expires_at > ?`, hash, unix(now))
 	var s UserSession
@@ -39,7 +39,7 @@ func (q *Queries) AccessTokenSession(ctx context.Context, hash []byte, now time.
 	var expires, created, seen, authed, ucreated int64
 	var verified, disabled nullInt
 	err := row.Scan(&expires, &s.ID, &s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP, &s.Kind,
-		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &ucreated)
+		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &ucreated, &u.Role)
 	if err != nil {
 		if isNoRows(err) {
 			return UserSession{}, User{}, time.Time{}, ErrNotFound
@@ -144,14 +144,14 @@ func (q *Queries) PersonalTokensByUser(ctx context.Context, userID int64, now ti
 // its user, in one query; ErrNotFound when missing or expired.
 func (q *Queries) PersonalTokenUser(ctx context.Context, hash []byte, now time.Time) (PersonalToken, User, error) {
 	row := q.r.QueryRowContext(ctx, `SELECT p.id, p.user_id, p.name, p.created_at, p.expires_at, p.last_used_at,
-		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at
+		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at, u.role
 		FROM personal_access_tokens p JOIN users u ON u.id = p.user_id WHERE p.hash = ? AND p.expires_at > ?`, hash, unix(now))
 	var p PersonalToken
 	var u User
 	var created, expires, ucreated int64
 	var used, verified, disabled nullInt
 	err := row.Scan(&p.ID, &p.UserID, &p.Name, &created, &expires, &used,
-		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &ucreated)
+		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &ucreated, &u.Role)
 	if err != nil {
 		if isNoRows(err) {
 			return PersonalToken{}, User{}, ErrNotFound

@@ -74,6 +74,16 @@ func (d *dialect) serialize(ctx context.Context, q querier, key string) error {
 	return err
 }
 
+// bytewise follows a text column where it must compare byte by byte, as
+// SQLite's default BINARY collation does: on PostgreSQL COLLATE "C", which
+// the prefix searches' indexes are built with too (migration 00010).
+func (d *dialect) bytewise() string {
+	if d.postgres {
+		return ` COLLATE "C"`
+	}
+	return ""
+}
+
 // wrap gives q the dialect's placeholders.
 func (d *dialect) wrap(q querier) querier {
 	if !d.postgres {

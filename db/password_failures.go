@@ -94,15 +94,15 @@ func (q *Queries) UserForSignIn(ctx context.Context, email, key string, since ti
 		return User{}, PasswordFailures{}, ErrNotFound
 	}
 	var id, created, failures, last sql.NullInt64
-	var name, addr, hash sql.NullString
+	var name, addr, hash, role sql.NullString
 	var verified, disabled sql.NullInt64
 	var noticed sql.NullBool
-	err = q.r.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at,
+	err = q.r.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at, u.role,
 			p.failures, p.last_failure_ms, p.noticed
 		FROM (SELECT 1 AS one) AS o
 		LEFT JOIN users u ON u.email_key = ?
 		LEFT JOIN password_failures p ON p.key = ? AND p.last_failure_ms > ?`, emailKey, key, since.UnixMilli()).
-		Scan(&id, &name, &addr, &hash, &verified, &disabled, &created, &failures, &last, &noticed)
+		Scan(&id, &name, &addr, &hash, &verified, &disabled, &created, &role, &failures, &last, &noticed)
 	if err != nil {
 		return User{}, PasswordFailures{}, fmt.Errorf("user for sign-in: %w", err)
 	}
@@ -114,6 +114,6 @@ func (q *Queries) UserForSignIn(ctx context.Context, email, key string, since ti
 		return User{}, f, ErrNotFound
 	}
 	u := User{ID: id.Int64, Name: name.String, Email: addr.String, PasswordHash: hash.String,
-		EmailVerifiedAt: fromUnix(verified), DisabledAt: fromUnix(disabled), CreatedAt: time.Unix(created.Int64, 0)}
+		EmailVerifiedAt: fromUnix(verified), DisabledAt: fromUnix(disabled), CreatedAt: time.Unix(created.Int64, 0), Role: role.String}
 	return u, f, nil
 }

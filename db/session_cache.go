@@ -22,7 +22,9 @@ import (
 // Neither holds authority. Whether a request is signed in is decided by
 // the user_sessions record, read from the database on every signed-in
 // request, so ending a session (sign-out everywhere, the command line, a
-// disabled account) takes effect at once whatever is cached here.
+// disabled account) takes effect at once whatever is cached here. The
+// user's row, their role with it, is read in that same query
+// (SessionUser), so a promotion or demotion counts at the next request.
 
 // sessionCacheSize bounds each cache: a few hundred bytes a session, so a
 // few MiB however many sessions or requests there are.

@@ -45,7 +45,7 @@ func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
 // database read a signed-in page needs besides scs's own.
 func (q *Queries) SessionUser(ctx context.Context, sessionID string) (UserSession, User, error) {
 	row := q.r.QueryRowContext(ctx, `SELECT s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, s.user_agent, s.ip, s.kind,
-		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at
+		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at, u.role
 		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, sessionID)
 	var s UserSession
 	var created, seen, authed int64
@@ -53,7 +53,7 @@ func (q *Queries) SessionUser(ctx context.Context, sessionID string) (UserSessio
 	var verified, disabled nullInt
 	var ucreated int64
 	err := row.Scan(&s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP, &s.Kind,
-		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &ucreated)
+		&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &ucreated, &u.Role)
 	if err != nil {
 		if isNoRows(err) {
 			return UserSession{}, User{}, ErrNotFound
@@ -190,4 +190,19 @@ func (q *Queries) DeleteUserSessionByID(ctx context.Context, sessionID string) e
 		return fmt.Errorf("delete user session: %w", err)
 	}
 	return nil
+}
+
+// DeleteUserSessionReturningUser ends a session by its id and returns
+// whose it was (0 when there was none), so the sign-out can be logged in
+// the same transaction.
+func (q *Queries) DeleteUserSessionReturningUser(ctx context.Context, sessionID string) (int64, error) {
+	var userID int64
+	err := q.w.QueryRowContext(ctx, `DELETE FROM user_sessions WHERE id = ? RETURNING user_id`, sessionID).Scan(&userID)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("delete user session: %w", err)
+	}
+	return userID, nil
 }

@@ -19,7 +19,18 @@ type User struct {
 	EmailVerifiedAt time.Time // zero when not verified
 	DisabledAt      time.Time // zero when enabled
 	CreatedAt       time.Time
+	// Role is RoleUser or RoleAdmin.
+	Role string
 }
+
+// The roles an account can have (users.role).
+const (
+	RoleUser  = "user"
+	RoleAdmin = "admin"
+)
+
+// IsAdmin reports whether the account may use the admin area.
+func (u User) IsAdmin() bool { return u.Role == RoleAdmin }
 
 // Verified reports whether the user has followed a verification link.
 func (u User) Verified() bool { return !u.EmailVerifiedAt.IsZero() }
@@ -37,13 +48,17 @@ var (
 	ErrEmailTaken = errors.New("email already has an account")
 )
 
-const userColumns = `id, name, email, password_hash, email_verified_at, disabled_at, created_at`
+const userColumns = `id, name, email, password_hash, email_verified_at, disabled_at, created_at, role`
+
+// listedColumns are userColumns for lists, which never check a password:
+// the hash is not read (an empty one in its place).
+const listedColumns = `id, name, email, '', email_verified_at, disabled_at, created_at, role`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var verified, disabled sql.NullInt64
 	var created int64
-	if err := row.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &created, &u.Role); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return User{}, ErrNotFound
 		}
@@ -69,8 +84,8 @@ func (q *Queries) CreateUser(ctx context.Context, name, email, passwordHash stri
 	// goes on in the same one to mail the address's owner. No row back is
 	// the address taken (the id is the database's own, so only the keys
 	// of the address can conflict).
-	row := q.w.QueryRowContext(ctx, `INSERT INTO users (name, email, email_key, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING `+userColumns, name, email, key, passwordHash, unix(now), unix(now))
+	row := q.w.QueryRowContext(ctx, `INSERT INTO users (name, name_key, email, email_key, password_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING `+userColumns, name, auth.SearchKey(name), email, key, passwordHash, unix(now), unix(now))
 	u, err := scanUser(row)
 	if errors.Is(err, ErrNotFound) || isUniqueViolation(err) {
 		return User{}, ErrEmailTaken
@@ -144,7 +159,7 @@ func (q *Queries) SetPasswordHash(ctx context.Context, userID int64, hash string
 
 // SetName changes a user's display name.
 func (q *Queries) SetName(ctx context.Context, userID int64, name string, now time.Time) error {
-	return q.updateUser(ctx, "set name", `name = ?, updated_at = ?`, name, unix(now), userID)
+	return q.updateUser(ctx, "set name", `name = ?, name_key = ?, updated_at = ?`, name, auth.SearchKey(name), unix(now), userID)
 }
 
 // SetEmail changes a user's address and marks it verified: the only way to
@@ -202,4 +217,135 @@ func (q *Queries) DeleteUser(ctx context.Context, userID int64) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// SetRole gives a user a role (RoleUser or RoleAdmin).
+func (q *Queries) SetRole(ctx context.Context, userID int64, role string, now time.Time) error {
+	return q.updateUser(ctx, "set role", `role = ?, updated_at = ?`, role, unix(now), userID)
+}
+
+// SearchUsers returns up to limit users (without their password hash),
+// from offset on, whose email key or name key starts with prefix (a
+// SearchKey): first those whose address
+// does, by address, then those whose name alone does, by name. The prefix
+// is compared as bytes in a range, never as a LIKE pattern, so % and _ are
+// literal.
+//
+// Each part is one range on one index, read in the index's order and
+// stopped at the page (users_email_key_idx, users_name_key_idx; on
+// PostgreSQL their COLLATE "C" twins): the work is bounded by offset+limit
+// (plus, past the last address, the address matches it skips), never by
+// the number of users or of matches (TestSearchUsersUsesIndexes). One
+// WHERE … OR … ORDER BY would sort every match, and PostgreSQL would walk
+// the whole email index for a name.
+func (q *Queries) SearchUsers(ctx context.Context, prefix string, limit, offset int) ([]User, error) {
+	if prefix == "" {
+		return q.queryUsers(ctx, `SELECT `+listedColumns+` FROM users ORDER BY email_key`+q.d.bytewise()+` LIMIT ? OFFSET ?`, limit, offset)
+	}
+	top := prefix + searchTop
+	byEmail, byName, countEmail := q.searchQueries()
+	users, err := q.queryUsers(ctx, byEmail, prefix, top, limit, offset)
+	if err != nil || len(users) == limit {
+		return users, err
+	}
+	// The address matches end on this page or before it: the rest of the
+	// page is the name matches, after as many as the pages before it took.
+	emailMatches := offset + len(users)
+	if len(users) == 0 && offset > 0 {
+		if err := q.r.QueryRowContext(ctx, countEmail, prefix, top, offset).Scan(&emailMatches); err != nil {
+			return nil, fmt.Errorf("search users: %w", err)
+		}
+	}
+	more, err := q.queryUsers(ctx, byName, prefix, top, prefix, top, limit-len(users), max(0, offset-emailMatches))
+	if err != nil {
+		return nil, err
+	}
+	return append(users, more...), nil
+}
+
+func (q *Queries) queryUsers(ctx context.Context, query string, args ...any) ([]User, error) {
+	rows, err := q.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("search users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// searchQueries are SearchUsers' queries in this database's words: the
+// address matches, the name matches whose address does not match, and how
+// many address matches there are up to a bound.
+func (q *Queries) searchQueries() (byEmail, byName, countEmail string) {
+	c := q.d.bytewise()
+	email := `email_key` + c + ` >= ? AND email_key` + c + ` < ?`
+	byEmail = `SELECT ` + listedColumns + ` FROM users WHERE ` + email + ` ORDER BY email_key` + c + ` LIMIT ? OFFSET ?`
+	byName = `SELECT ` + listedColumns + ` FROM users WHERE name_key` + c + ` >= ? AND name_key` + c + ` < ? AND NOT (` + email + `)
+		ORDER BY name_key` + c + ` LIMIT ? OFFSET ?`
+	countEmail = `SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE ` + email + ` LIMIT ?) AS m`
+	return byEmail, byName, countEmail
+}
+
+// searchTop is above every character, so key >= p AND key < p+searchTop
+// holds exactly for the keys that start with p: both databases compare
+// these keys byte by byte (SQLite's BINARY, PostgreSQL's COLLATE "C"), and
+// U+10FFFF's UTF-8 is greater than any character's that could follow p.
+const searchTop = "\U0010FFFF"
+
+// ExplainSearchUsers is the database's plan for SearchUsers' queries with a
+// prefix, one line per step, for the tests that hold them to their indexes.
+func (d *DB) ExplainSearchUsers(ctx context.Context, prefix string) ([]string, error) {
+	byEmail, byName, countEmail := d.searchQueries()
+	top := prefix + searchTop
+	var out []string
+	for _, e := range []struct {
+		query string
+		args  []any
+	}{{byEmail, []any{prefix, top, 51, 0}}, {byName, []any{prefix, top, prefix, top, 51, 0}}, {countEmail, []any{prefix, top, 50_000}}} {
+		plan, err := d.explain(ctx, e.query, e.args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, plan...)
+	}
+	return out, nil
+}
+
+// explain is the plan of query with args: EXPLAIN QUERY PLAN's details on
+// SQLite, EXPLAIN's lines on PostgreSQL.
+func (d *DB) explain(ctx context.Context, query string, args ...any) ([]string, error) {
+	explain := `EXPLAIN QUERY PLAN `
+	if d.dialect.postgres {
+		explain = `EXPLAIN `
+	}
+	rows, err := d.Read.QueryContext(ctx, explain+d.Rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		// SQLite: id, parent, notused, detail; PostgreSQL: one text column.
+		out = append(out, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return out, rows.Err()
 }

@@ -158,9 +158,9 @@ func currentBearer(c echo.Context) (accounts.Bearer, bool) {
 	return b, ok
 }
 
-// userRole is the role /api/auth/session reports: every account is a
-// "user" until roles land with the admin area.
-func userRole(db.User) string { return "user" }
+// userRole is the role /api/auth/session reports ("user" or "admin"),
+// read with the account on every request like the pages' RequireRole.
+func userRole(u db.User) string { return u.Role }
 
 type apiUser struct {
 	ID            int64  `json:"id"`
@@ -421,9 +421,12 @@ func (h *Handlers) writeAPIError(err error, c echo.Context) {
 	var ae *apiError
 	var he *echo.HTTPError
 	var tooMany *errTooMany
+	var denied *forbidden
 	switch {
 	case errors.As(err, &ae):
 		status, code, fields = ae.status, ae.code, ae.fields
+	case errors.As(err, &denied): // RequireRole's refusal, among others
+		status, code = http.StatusForbidden, "forbidden"
 	case errors.As(err, &tooMany):
 		status, code = http.StatusTooManyRequests, "rate_limited"
 		hd.Set("Retry-After", tooMany.retryAfter())

@@ -102,7 +102,7 @@ func startTestApp(t testing.TB, opts ...func(*testConfig)) *testApp {
 	acc, err := accounts.New(accounts.Config{DB: d, Hasher: hasher, Policy: auth.Policy{MinScore: auth.DefaultMinPasswordScore},
 		TTL:     auth.TokenTTLs{Login: 15 * time.Minute, VerifyEmail: 24 * time.Hour, ResetPassword: time.Hour},
 		BaseURL: cfg.handlers.BaseURL, AppName: cfg.handlers.AppName, MailLimit: cfg.mailLimit, MailWindow: 15 * time.Minute,
-		SessionLifetime: cfg.handlers.SessionLifetime, SessionIdleTimeout: cfg.handlers.SessionIdleTimeout, UnconfirmedTTL: 168 * time.Hour,
+		SessionLifetime: cfg.handlers.SessionLifetime, SessionIdleTimeout: cfg.handlers.SessionIdleTimeout, UnconfirmedTTL: 168 * time.Hour, ActivityRetention: 2160 * time.Hour,
 		Log: log, Now: clock.Now, Providers: cfg.providers, ProviderClient: cfg.providerClient, SecretKey: testSecretKey})
 	if err != nil {
 		t.Fatal(err)

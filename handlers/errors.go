@@ -112,7 +112,15 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 		"Sorry, something went wrong on our side. Please try again in a moment."
 	var he *echo.HTTPError
 	var tooMany *errTooMany
+	var denied *forbidden
+	if errors.As(err, &denied) && strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		// An HTML page never answers /api/ (DESIGN.md, "API").
+		_ = c.JSON(http.StatusForbidden, map[string]string{"error": "forbidden"})
+		return
+	}
 	switch {
+	case errors.As(err, &denied):
+		status, heading, message = http.StatusForbidden, "Not allowed", denied.message
 	case errors.As(err, &tooMany):
 		status, heading = http.StatusTooManyRequests, "Too many attempts"
 		c.Response().Header().Set("Retry-After", tooMany.retryAfter())

@@ -343,6 +343,16 @@ func (h *Handlers) loadSession() echo.MiddlewareFunc {
 	}
 }
 
+// withOrigin puts where the request came from (its User-Agent and client
+// IP) in its context, for the lines accounts writes to the activity log.
+func withOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(accounts.WithOrigin(r.Context(), origin(c))))
+		return next(c)
+	}
+}
+
 // loopbackOnly hides a route from every client not on this machine, with
 // the 404 of a path that does not exist. It judges by the address of the
 // connection, never by X-Forwarded-For: a client can write that header,

@@ -134,7 +134,7 @@ func (h *Handlers) providerCallback(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	asked, err := h.finishFirstFactor(c, user, methodProvider, false, pf.Next, "")
+	asked, err := h.finishFirstFactor(c, user, accounts.MethodProvider+id, false, pf.Next, "")
 	if err != nil {
 		return err
 	}

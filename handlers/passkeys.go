@@ -242,7 +242,7 @@ func (h *Handlers) signInWithPasskey(c echo.Context) error {
 	case err != nil:
 		return h.passkeyRefused(c, err)
 	}
-	if err := h.signIn(c, user, f.Remember); err != nil {
+	if err := h.signIn(c, user, f.Remember, accounts.MethodPasskey); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"redirect": auth.SafeNext(f.Next, "/dashboard")})

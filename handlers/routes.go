@@ -1,6 +1,10 @@
 package handlers
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
+
+	"latchkey/db"
+)
 
 // Routes is every route of the application, its handler and its guards:
 // one table to read.
@@ -14,7 +18,7 @@ import "github.com/labstack/echo/v4"
 // limit failed passwords per (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
 	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS, h.accounts.ProviderOrigins()),
-		limitBody(maxBodyBytes), h.loadSession(), h.csrf())
+		limitBody(maxBodyBytes), h.loadSession(), h.csrf(), withOrigin)
 
 	e.GET("/static/:file", serveStatic)
 	e.GET("/healthz", h.healthz)
@@ -92,6 +96,21 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/settings/passkeys/:id/delete", h.deletePasskey, me)
 	e.POST("/login/passkey/options", h.passkeySignInOptions, perIP)
 	e.POST("/login/passkey", h.signInWithPasskey, perIP)
+
+	// The admin area (admin.go): administrators only. Every action is a
+	// POST that needs the sudo window, and is written to the activity log.
+	admin := h.RequireRole(db.RoleAdmin)
+	e.GET("/admin/users", h.adminUsers, admin)
+	e.GET("/admin/users/:id", h.adminUser, admin)
+	e.POST("/admin/users/:id/disable", h.adminDisable, perIP, admin, perUser)
+	e.POST("/admin/users/:id/enable", h.adminEnable, perIP, admin, perUser)
+	e.POST("/admin/users/:id/signout", h.adminSignOut, perIP, admin, perUser)
+	e.POST("/admin/users/:id/reset-2fa", h.adminReset2FA, perIP, admin, perUser)
+	e.POST("/admin/users/:id/delete", h.adminDelete, perIP, admin, perUser)
+
+	// The user's own security activity (activity.go).
+	e.GET("/settings/activity", h.activityPage, me)
+	e.POST("/settings/activity/not-me", h.disownSignIn, me)
 
 	// The worked example of README.md's "Add a page of your own" (notes.go).
 	e.GET("/notes", h.notes, me)

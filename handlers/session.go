@@ -41,8 +41,10 @@ const (
 
 // signIn starts a fresh session for user: a new session token (so a token
 // planted before sign-in is worthless), a new session record, a new CSRF
-// token, and a persistent cookie only when remember is set.
-func (h *Handlers) signIn(c echo.Context, user db.User, remember bool) error {
+// token, and a persistent cookie only when remember is set. method is how
+// the user proved who they are (accounts.MethodPassword …), for the
+// sign-in's line of the activity log.
+func (h *Handlers) signIn(c echo.Context, user db.User, remember bool, method string) error {
 	ctx := c.Request().Context()
 	// The record's created_at is kept in whole seconds and taken just after
 	// this: counting from the second before, the deadline can never pass
@@ -56,7 +58,7 @@ func (h *Handlers) signIn(c echo.Context, user db.User, remember bool) error {
 	if err := h.sessions.RenewToken(ctx); err != nil {
 		return fmt.Errorf("sign in: renew session: %w", err)
 	}
-	sid, err := h.accounts.RecordSession(ctx, user.ID, c.Request().UserAgent(), c.RealIP())
+	sid, err := h.accounts.RecordSignIn(ctx, user.ID, method, c.Request().UserAgent(), c.RealIP())
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
@@ -235,7 +237,7 @@ func (h *Handlers) page(c echo.Context, title string) views.Page {
 		}
 	}
 	if u, ok := c.Get(ctxUser).(db.User); ok {
-		p.SignedIn, p.UserName = true, u.Name
+		p.SignedIn, p.UserName, p.Admin = true, u.Name, u.IsAdmin()
 	}
 	return p
 }

@@ -47,14 +47,25 @@ type pendingSignIn struct {
 	Flash    string `json:"f,omitempty"`
 }
 
-// How a first factor was given, for pendingSignIn.Method.
+// How a first factor was given, for pendingSignIn.Method: the activity
+// log's methods (accounts.MethodPassword, accounts.MethodLink,
+// accounts.MethodProvider+id), and two kinds of emailed link that are not
+// a plain sign-in link, recorded as one.
 const (
-	methodPassword = "password"
-	methodLink     = "link"
+	methodPassword = accounts.MethodPassword
+	methodLink     = accounts.MethodLink
 	methodSignup   = "signup"
 	methodReset    = "reset"
-	methodProvider = "provider"
 )
+
+// activityMethod is how the activity log names a sign-in whose first
+// factor was method: a signup confirmation and a reset are emailed links.
+func activityMethod(method string) string {
+	if method == methodSignup || method == methodReset {
+		return accounts.MethodLink
+	}
+	return method
+}
 
 // deviceCookieName is the remembered-browser cookie; under https it is
 // __Host- prefixed, like the CSRF cookie, so no subdomain can plant one.
@@ -87,7 +98,7 @@ func (h *Handlers) finishFirstFactor(c echo.Context, user db.User, method string
 		}
 	}
 	if !on {
-		return false, h.signIn(c, user, remember)
+		return false, h.signIn(c, user, remember, activityMethod(method))
 	}
 	p := pendingSignIn{UserID: user.ID, Method: method, Remember: remember, Next: auth.SafeNext(next, ""),
 		At: h.now().Unix(), Flash: flash}
@@ -201,7 +212,7 @@ func (h *Handlers) loginCode(c echo.Context) error {
 		return err
 	}
 	h.sessions.Remove(ctx, sessionKeySecondFactor)
-	if err := h.signIn(c, user, p.Remember); err != nil {
+	if err := h.signIn(c, user, p.Remember, activityMethod(p.Method)); err != nil {
 		return err
 	}
 	if remember {

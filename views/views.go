@@ -27,8 +27,11 @@ type Page struct {
 	Flash       string
 	SignedIn    bool
 	UserName    string
-	Dev         bool // development: shows the link to /dev/mailbox
-	Wide        bool // settings and lists use a wider column
+	// Admin: the signed-in user is an administrator, so the navigation
+	// links to the admin area.
+	Admin bool
+	Dev   bool // development: shows the link to /dev/mailbox
+	Wide  bool // settings and lists use a wider column
 	// Providers are the configured identity providers, for the
 	// "Continue with …" buttons of /login and /signup.
 	Providers []ProviderButton

@@ -67,6 +67,18 @@ func Ago(now, t time.Time) string {
 	return plural(int(d/(24*time.Hour)), "day")
 }
 
+// Since says how long ago something happened at t, seen at now, for the
+// activity log: "just now" under a minute, then as Ago.
+func Since(now, t time.Time) string {
+	if now.Sub(t) < time.Minute {
+		return "just now"
+	}
+	if now.Sub(t) < 2*time.Minute {
+		return "1 minute ago"
+	}
+	return Ago(now, t)
+}
+
 // Duration says how long something lasts, in the largest whole unit:
 // "15 minutes", "1 hour", "24 hours", "7 days" (how long a link works).
 // Days are used from two days on; a duration under a minute, which no

@@ -76,3 +76,13 @@ func TestSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestSince(t *testing.T) {
+	now := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+	for ago, want := range map[time.Duration]string{0: "just now", 59 * time.Second: "just now", time.Minute: "1 minute ago",
+		3 * time.Minute: "3 minutes ago", 5 * time.Hour: "5 hours ago"} {
+		if got := Since(now, now.Add(-ago)); got != want {
+			t.Errorf("Since %v = %q, want %q", ago, got, want)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"latchkey/accounts"
+	"latchkey/internal/timetext"
+	"latchkey/views"
+)
+
+// activityRows turns lines of the log into the view's rows. live, when not
+// nil, holds the ids of the user's sessions that still live (and are not
+// this one): their sign-ins get "this wasn't me".
+func activityRows(lines []accounts.ActivityLine, now time.Time, live map[string]bool) []views.ActivityRow {
+	out := make([]views.ActivityRow, len(lines))
+	for i, l := range lines {
+		out[i] = views.ActivityRow{ID: l.ID, Words: l.Words(), Ago: timetext.Since(now, l.At), At: l.At.UTC().Format(time.RFC3339),
+			NotMe: l.SignIn && live[l.SessionID]}
+	}
+	return out
+}
+
+// activityPage is /settings/activity?page=N: the user's own log, newest
+// first, 50 a page.
+func (h *Handlers) activityPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, current := currentUser(c), currentSession(c)
+	page := parsePage(c.QueryParam("page"))
+	lines, more, err := h.accounts.UserActivity(ctx, u.ID, page)
+	if err != nil {
+		return err
+	}
+	// "This wasn't me" is offered for sign-ins whose session still lives;
+	// a page without a sign-in that started one needs no list.
+	live := map[string]bool{}
+	for _, l := range lines {
+		if l.SignIn && l.SessionID != "" {
+			sessions, err := h.accounts.ListSessions(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			for _, s := range sessions {
+				if s.ID != current.ID {
+					live[s.ID] = true
+				}
+			}
+			break
+		}
+	}
+	v := views.Activity{Rows: activityRows(lines, h.now(), live), Page: page}
+	if page > 1 && page <= accounts.MaxListPage {
+		v.PrevURL = pageURL("/settings/activity", "", page-1)
+	}
+	if more {
+		v.NextURL = pageURL("/settings/activity", "", page+1)
+	}
+	p := h.page(c, "Activity")
+	p.Wide = true
+	return render(c, http.StatusOK, views.ActivityPage(p, v))
+}
+
+type notMeForm struct {
+	Activity string `form:"activity" label:"sign-in" validate:"required,max=20,numeric"`
+}
+
+// disownSignIn is "this wasn't me": it ends the session of that sign-in
+// and sends the user to change their password.
+func (h *Handlers) disownSignIn(c echo.Context) error {
+	var f notMeForm
+	if errs := bind(c, &f); errs != nil {
+		return echo.ErrNotFound
+	}
+	id, err := strconv.ParseInt(f.Activity, 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	err = h.accounts.DisownSignIn(c.Request().Context(), currentUser(c).ID, id)
+	if errors.Is(err, accounts.ErrNotYours) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	h.flash(c, "That sign-in has been signed out. Change your password now, so whoever it was can't sign in again.")
+	return redirect(c, "/settings#password-title")
+}
