@@ -13,7 +13,7 @@ import (
 func TestPersonalTokensJourney(t *testing.T) {
 	s := shared(t)
 	b := newTab(t, s, true)
-	b.signUp("Katherine Johnson", "katherine@example.com", firstPassword)
+	b.signUp("Annie Easley", "annie@example.com", firstPassword)
 	b.expect(b.open("/settings/tokens"), http.StatusOK, "/settings/tokens")
 	b.see(`nav.settings-nav a[aria-current="page"]`, "Tokens")
 	b.check("settings-tokens-empty")
