@@ -99,10 +99,19 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]db.UserSess
 }
 
 // SessionsPerPage is how many of a user's other sessions one page of
-// /settings lists: enough for nearly everyone's whole list, and few enough
-// that the page of someone signed in on 10,000 browsers costs little more
-// than anyone's (each listed session is a few facts and a form to render).
-const SessionsPerPage = 20
+// /settings lists. It is a product choice between two readers. The account
+// page is read often, by everyone, and most people are signed in on two to
+// four devices (a phone, a laptop, a work computer, a tablet): six others
+// shows nearly everyone their whole list on the first page. The rare user
+// looking for one old session among many pages with "Older sessions"; the
+// list is most recently active first, so a session that matters is rarely
+// far. The bound comes from cost: a listed session adds its row, its
+// device's words, its form and some 650 bytes to the page, and issue 20
+// wants the page of someone signed in on 10,000 browsers within 0.9 of
+// everyone's. Measured (docs/PERFORMANCE.md, "Many sessions per user"),
+// 20 a page gave 0.66 of it and 10 gave 0.83–0.87; about seven is the
+// most that stays within 0.9 on this machine, and six leaves a margin.
+const SessionsPerPage = 6
 
 // SessionsPage is one page of /settings' sessions list: the sessions
 // other than the current one, most recently seen first. It is not

@@ -112,22 +112,31 @@ func (q *Queries) ListUserSessions(ctx context.Context, userID int64) ([]UserSes
 // exceptID, most recently seen first: up to limit of them after skipping
 // offset. The index on (user_id, last_seen_at, created_at, id) gives them in
 // this order, so a page reads its own rows, not all of a user's sessions.
+//
+// It reads only what the sessions list shows (AuthenticatedAt is left
+// zero, UserID is the one asked for, and the kind comes back as a
+// comparison, not a string to copy): each column read through the driver
+// costs an allocation or two, and a page reads them for every row.
 func (q *Queries) OtherUserSessions(ctx context.Context, userID int64, exceptID string, limit, offset int) ([]UserSession, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind
+	rows, err := q.r.QueryContext(ctx, `SELECT id, created_at, last_seen_at, user_agent, ip, kind = ?
 		FROM user_sessions WHERE user_id = ? AND id != ?
-		ORDER BY last_seen_at DESC, created_at DESC, id LIMIT ? OFFSET ?`, userID, exceptID, limit, offset)
+		ORDER BY last_seen_at DESC, created_at DESC, id LIMIT ? OFFSET ?`, SessionAPI, userID, exceptID, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("list user sessions: %w", err)
 	}
 	defer rows.Close()
-	var out []UserSession
+	out := make([]UserSession, 0, min(limit, 64))
 	for rows.Next() {
-		var s UserSession
-		var created, seen, authed int64
-		if err := rows.Scan(&s.ID, &s.UserID, &created, &seen, &authed, &s.UserAgent, &s.IP, &s.Kind); err != nil {
+		s := UserSession{UserID: userID, Kind: SessionBrowser}
+		var created, seen int64
+		var api bool
+		if err := rows.Scan(&s.ID, &created, &seen, &s.UserAgent, &s.IP, &api); err != nil {
 			return nil, fmt.Errorf("list user sessions: %w", err)
 		}
-		s.CreatedAt, s.LastSeenAt, s.AuthenticatedAt = time.Unix(created, 0), time.Unix(seen, 0), time.Unix(authed, 0)
+		s.CreatedAt, s.LastSeenAt = time.Unix(created, 0), time.Unix(seen, 0)
+		if api {
+			s.Kind = SessionAPI
+		}
 		out = append(out, s)
 	}
 	return out, rows.Err()

@@ -67,7 +67,10 @@ func describeWithParser(userAgent string) string {
 // BenchmarkDescribe describes the User-Agents of TestDescribe (a sessions
 // list's worth of browsers, two programs, bots and unknowns), one per op,
 // with the rules and with go-useragent, whose tables are built before the
-// timer starts. Both give the same words for every one of them.
+// timer starts. Both give the same words for every one of them. "rules" is
+// Describe as the app calls it, so after the first round every answer
+// comes from its cache; the rules alone were 3–5 µs a call on a loaded
+// machine, the cached answer 0.2–0.3 µs.
 func BenchmarkDescribe(b *testing.B) {
 	for _, c := range describeCases {
 		if got := describeWithParser(c.ua); got != c.want {

@@ -11,10 +11,17 @@
 // throughput, whose margin is a few per cent of collector time, cannot
 // afford that for the words of a sessions list.
 //
+// Describe remembers the words of the last few hundred User-Agents it saw
+// (see cache): a sessions list names the same few browsers row after row,
+// and describing one costs more than the rest of its row.
+//
 // It imports only the standard library.
 package device
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Unknown is what an empty or unrecognised User-Agent is called.
 const Unknown = "Unknown device"
@@ -52,6 +59,48 @@ var systems = []rule{
 // Describe names the device behind a User-Agent: "Chrome on macOS",
 // "Firefox", "Android device", or Unknown.
 func Describe(userAgent string) string {
+	cache.RLock()
+	words, ok := cache.words[userAgent]
+	cache.RUnlock()
+	if ok {
+		return words
+	}
+	words = describe(userAgent)
+	if len(userAgent) <= cacheMaxKey {
+		cache.Lock()
+		// Full means someone shows more browsers than a person owns (or
+		// sends made-up headers): forgetting them all keeps the bound and
+		// costs only a re-description each, never a wrong answer.
+		if len(cache.words) >= cacheEntries {
+			clear(cache.words)
+		}
+		// A copy, so that the cache never keeps a larger buffer the header
+		// or row was cut from.
+		cache.words[strings.Clone(userAgent)] = words
+		cache.Unlock()
+	}
+	return words
+}
+
+// The cache's bounds: a user's sessions come from a handful of browsers
+// and a whole instance's from a few hundred versions of them, so 256
+// entries of at most 512 bytes (real User-Agents are 100–300) hold what
+// repeats, in at most about 150 KiB and 512 heap objects, small beside
+// what each garbage collection already walks (the package doc's reason
+// against a parser's tables).
+const (
+	cacheEntries = 256
+	cacheMaxKey  = 512
+)
+
+// cache maps a User-Agent to its words.
+var cache = struct {
+	sync.RWMutex
+	words map[string]string
+}{words: make(map[string]string, cacheEntries)}
+
+// describe applies the rules, uncached.
+func describe(userAgent string) string {
 	ua := strings.ToLower(userAgent)
 	browser, system := match(ua, browsers), match(ua, systems)
 	switch {

@@ -1,6 +1,11 @@
 package device
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
 
 // describeCases are real User-Agents and the words each gets.
 var describeCases = []struct{ ua, want string }{
@@ -43,5 +48,71 @@ func FuzzDescribe(f *testing.F) {
 		if Describe(ua) == "" {
 			t.Fatalf("Describe(%q) is empty", ua)
 		}
+		// Remembered or not, the words are the rules' words.
+		if got, want := Describe(ua), describe(ua); got != want {
+			t.Fatalf("Describe(%q) = %q, the rules say %q", ua, got, want)
+		}
 	})
+}
+
+// TestDescribeRemembersTheSameWords: a User-Agent seen before gets the
+// words the rules give it, the second time as the first.
+func TestDescribeRemembersTheSameWords(t *testing.T) {
+	for range 2 {
+		for _, c := range describeCases {
+			if got := Describe(c.ua); got != c.want {
+				t.Errorf("Describe(%q) = %q, want %q", c.ua, got, c.want)
+			}
+		}
+	}
+	cache.RLock()
+	defer cache.RUnlock()
+	if got := cache.words[describeCases[0].ua]; got != describeCases[0].want {
+		t.Errorf("the cache holds %q for %q, want %q", got, describeCases[0].ua, describeCases[0].want)
+	}
+}
+
+// TestDescribeCacheStaysBounded is the attack on the cache: a client that
+// sends a new User-Agent with every request, and one that sends a huge
+// one. Neither grows the cache past its bounds, and both still get words.
+func TestDescribeCacheStaysBounded(t *testing.T) {
+	for i := range 10 * cacheEntries {
+		ua := fmt.Sprintf("Mozilla/5.0 (X11; Linux x86_64; rv:%d.0) Gecko/20100101 Firefox/%d.0", i, i)
+		if got := Describe(ua); got != "Firefox on Linux" {
+			t.Fatalf("Describe(%q) = %q", ua, got)
+		}
+		cache.RLock()
+		n := len(cache.words)
+		cache.RUnlock()
+		if n > cacheEntries {
+			t.Fatalf("after %d User-Agents the cache holds %d, more than %d", i+1, n, cacheEntries)
+		}
+	}
+	huge := "Mozilla/5.0 (Windows NT 10.0) Chrome/124.0 " + strings.Repeat("x", cacheMaxKey)
+	if got := Describe(huge); got != "Chrome on Windows" {
+		t.Errorf("Describe(huge) = %q", got)
+	}
+	cache.RLock()
+	defer cache.RUnlock()
+	if _, ok := cache.words[huge]; ok {
+		t.Errorf("a User-Agent of %d bytes was kept", len(huge))
+	}
+}
+
+// TestDescribeConcurrently is for -race: the sessions pages of many users
+// describe at once.
+func TestDescribeConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 2 * cacheEntries {
+				c := describeCases[(g+i)%len(describeCases)]
+				if got := Describe(c.ua); got != c.want {
+					t.Errorf("Describe(%q) = %q, want %q", c.ua, got, c.want)
+				}
+				Describe(fmt.Sprintf("agent %d/%d", g, i))
+			}
+		})
+	}
+	wg.Wait()
 }

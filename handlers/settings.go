@@ -58,6 +58,7 @@ func (h *Handlers) settingsView(c echo.Context) (views.Settings, error) {
 			API: r.Kind == db.SessionAPI}
 	}
 	// This device first, on every page: it is the one people look for.
+	s.Sessions = make([]views.SessionRow, 0, 1+len(others.Others))
 	s.Sessions = append(s.Sessions, row(current))
 	for _, r := range others.Others {
 		s.Sessions = append(s.Sessions, row(r))

@@ -60,7 +60,7 @@ func TestSettingsPagesSessions(t *testing.T) {
 	c.signup("Ada Lovelace", "ada@example.com", strongPassword)
 	ada := app.user("ada@example.com").ID
 	p := accounts.SessionsPerPage
-	others := 2*p + 20
+	others := 2*p + p/2 // three pages, the last one part full
 	app.addSessions(ada, "ada", others)
 	bob := app.client()
 	bob.signup("Bob", "bob@example.com", strongPassword)
