@@ -172,6 +172,9 @@ func (s *Service) RefreshTokens(ctx context.Context, text string) (TokenPair, er
 
 // Bearer is who a bearer token speaks for.
 type Bearer struct {
+	// User is the account, read with only the columns a bearer request
+	// uses (db.AccessTokenSession): its PasswordHash is empty, so a
+	// handler that needs more asks for the account by its ID.
 	User db.User
 	// Session is the token sign-in of an access token; its ID is "" for a
 	// personal access token.

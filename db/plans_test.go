@@ -75,6 +75,23 @@ func requestPathQueries(ctx context.Context, t *testing.T, d *DB, q *Queries) {
 	}
 	_, _, err = q.SessionUser(ctx, "s1")
 	must("SessionUser", err)
+
+	// The JSON API's tokens: a bearer request reads one of the first two.
+	at, rt := []byte("access-token-hash-0123456789abcd"), []byte("refresh-token-hash-0123456789abc")
+	must("CreateAPIToken (access)", q.CreateAPIToken(ctx, at, APIAccess, "s2", now, now.Add(time.Hour)))
+	must("CreateAPIToken (refresh)", q.CreateAPIToken(ctx, rt, APIRefresh, "s2", now, now.Add(time.Hour)))
+	_, _, _, err = q.AccessTokenSession(ctx, at, now)
+	must("AccessTokenSession", err)
+	_, _, err = q.UseRefreshToken(ctx, rt, now)
+	must("UseRefreshToken", err)
+	pt, err := q.CreatePersonalToken(ctx, u.ID, "script", []byte("personal-token-hash-0123456789ab"), now, now.Add(time.Hour))
+	must("CreatePersonalToken", err)
+	_, _, err = q.PersonalTokenUser(ctx, []byte("personal-token-hash-0123456789ab"), now)
+	must("PersonalTokenUser", err)
+	must("TouchPersonalToken", q.TouchPersonalToken(ctx, pt.ID, now.Add(2*time.Minute)))
+	_, err = q.PersonalTokensByUser(ctx, u.ID, now)
+	must("PersonalTokensByUser", err)
+	must("DeletePersonalToken", q.DeletePersonalToken(ctx, u.ID, pt.ID))
 	must("TouchUserSession", q.TouchUserSession(ctx, "s1", now.Add(2*time.Minute)))
 	must("MarkSessionAuthenticated", q.MarkSessionAuthenticated(ctx, "s1", now))
 	_, err = q.OtherUserSessions(ctx, u.ID, "s1", 50, 0)
@@ -171,7 +188,7 @@ func sessionStoreQueries(postgres bool) []recorded {
 
 // bigTables are the tables that grow with the users: none may be read
 // whole by a query of a request path.
-var bigTables = []string{"users", "sessions", "user_sessions", "tokens", "outbox", "identities", "notes", "rate_limits"}
+var bigTables = []string{"users", "sessions", "user_sessions", "tokens", "outbox", "identities", "notes", "rate_limits", "api_tokens", "personal_access_tokens"}
 
 // TestQueryPlansUseIndexes: every query a request sends, and every batch of
 // the cleanup, finds its rows through an index: on SQLite no plan step is

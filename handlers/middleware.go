@@ -279,6 +279,15 @@ func apiWithoutCookies(r *http.Request) bool {
 	return !cookies && isAPIPath(r.URL.Path) && r.URL.Path != "/api/auth/csrf"
 }
 
+// bearerOnly is an API request that carries an Authorization header and
+// no cookie: apiSignIn then judges it by the header alone (a bad token is
+// never rescued by a session), so it has no browser session to load or
+// save, and an empty one would only cost a load and a save per request.
+func bearerOnly(r *http.Request) bool {
+	_, auth := r.Header["Authorization"]
+	return auth && apiWithoutCookies(r)
+}
+
 func isSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
 }
@@ -290,12 +299,13 @@ func skipStatic(c echo.Context) bool {
 
 // loadSession loads the scs session before the handler runs and saves it
 // (saveSession) just before the response header is written, like scs's
-// LoadAndSave but with our rules for what is written. Static files and the
-// health check are skipped, so they never touch the session store.
+// LoadAndSave but with our rules for what is written. Static files, the
+// health check and bearer-only API requests are skipped, so they never
+// touch the session store.
 func (h *Handlers) loadSession() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if skipStatic(c) {
+			if skipStatic(c) || bearerOnly(c.Request()) {
 				return next(c)
 			}
 			r := c.Request()
