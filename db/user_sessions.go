@@ -44,9 +44,15 @@ func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
 // SessionUser loads a live session and its user in one query: the only
 // database read a signed-in page needs besides scs's own.
 func (q *Queries) SessionUser(ctx context.Context, sessionID string) (UserSession, User, error) {
+	// The session row is found in a subquery of its own: with the "?" in a
+	// join's WHERE, SQLite marks the statement as one whose plan depends on
+	// the value, and the driver's statement cache, clearing the binding,
+	// made it prepare the join again on every request (see the bearer
+	// lookups in api_tokens.go, and PERFORMANCE.md).
 	row := q.r.QueryRowContext(ctx, `SELECT s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, s.user_agent, s.ip, s.kind,
 		u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at, u.role
-		FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`, sessionID)
+		FROM (SELECT user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind FROM user_sessions WHERE id = ? LIMIT 1) s
+		JOIN users u ON u.id = s.user_id`, sessionID)
 	var s UserSession
 	var created, seen, authed int64
 	var u User
