@@ -242,27 +242,8 @@ var adminDone = map[accounts.AdminAction]string{
 // adminSudo is sudo for the admin area's actions: the administrator's own
 // current password, or a sign-in of this session within the sudo window.
 func (h *Handlers) adminSudo(c echo.Context, action, password string) (handled bool, err error) {
-	u, sess := currentUser(c), currentSession(c)
-	ip, key := c.RealIP(), u.Email
-	if password != "" {
-		if wait, ok := h.limits.passwordAttemptAllowed(ip, key); !ok {
-			return true, tooManyRequests(wait)
-		}
-	}
-	err = h.accounts.ConfirmIdentity(c.Request().Context(), u, sess, password, h.cfg.SudoWindow)
-	switch {
-	case err == nil:
-		return false, nil
-	case errors.Is(err, accounts.ErrWrongPassword):
-		h.limits.passwordFailed(ip, key)
-		return true, h.renderAdminUser(c, http.StatusUnprocessableEntity, action,
-			views.Errors{"current_password": "That isn't your current password. Check it and try again."})
-	case errors.Is(err, accounts.ErrPasswordRequired):
-		return true, h.renderAdminUser(c, http.StatusUnprocessableEntity, action,
-			views.Errors{"current_password": "Enter your current password to confirm."})
-	case errors.Is(err, accounts.ErrSignInAgain):
-		h.flash(c, "For your security, please sign in again with a link sent to your email address first. We'll bring you back here.")
-		return true, redirect(c, loginURL(strings.TrimSuffix(c.Request().URL.Path, "/"+action)))
-	}
-	return true, err
+	back := strings.TrimSuffix(c.Request().URL.Path, "/"+action)
+	return h.confirmIdentity(c, password, back, func(errs views.Errors) error {
+		return h.renderAdminUser(c, http.StatusUnprocessableEntity, action, errs)
+	})
 }

@@ -87,15 +87,25 @@ func (h *Handlers) settingsPage(c echo.Context) error {
 	return h.renderSettings(c, http.StatusOK, "", nil, nil)
 }
 
-// sudo decides whether a sensitive change may go ahead: the current
-// password, or a sign-in of this session within the sudo window. When it
-// returns handled, it has answered the request itself: the form again with
-// 422, a 429, or (for an account without a password whose sign-in is not
-// recent) a redirect to sign in again and come back.
+// sudo is confirmIdentity for the forms of /settings, which it renders
+// again with the error.
+func (h *Handlers) sudo(c echo.Context, form, password string, keep func(*views.Settings)) (handled bool, err error) {
+	return h.confirmIdentity(c, password, "/settings", func(errs views.Errors) error {
+		return h.renderSettings(c, http.StatusUnprocessableEntity, form, errs, keep)
+	})
+}
+
+// confirmIdentity is the one sudo check behind every form that asks for the
+// current password (settings, the Security page, the admin area): the
+// password, or a sign-in of this session within SUDO_WINDOW. When it
+// returns handled it has answered: refuse renders the form again with the
+// field's error (422), a 429 when wrong passwords are over their limit, or,
+// for an account without a password whose sign-in is not recent, a redirect
+// to sign in again by link and come back to back.
 //
 // Wrong passwords are limited per (IP, account), as at sign-in, so a
 // stolen session cannot be used to guess the password.
-func (h *Handlers) sudo(c echo.Context, form, password string, keep func(*views.Settings)) (handled bool, err error) {
+func (h *Handlers) confirmIdentity(c echo.Context, password, back string, refuse func(views.Errors) error) (handled bool, err error) {
 	u, sess := currentUser(c), currentSession(c)
 	ip, key := c.RealIP(), u.Email
 	if password != "" {
@@ -109,16 +119,14 @@ func (h *Handlers) sudo(c echo.Context, form, password string, keep func(*views.
 		return false, nil
 	case errors.Is(err, accounts.ErrWrongPassword):
 		h.limits.passwordFailed(ip, key)
-		return true, h.renderSettings(c, http.StatusUnprocessableEntity, form,
-			views.Errors{"current_password": "That isn't your current password. Check it and try again."}, keep)
+		return true, refuse(views.Errors{"current_password": "That isn't your current password. Check it and try again."})
 	case errors.Is(err, accounts.ErrPasswordRequired):
-		return true, h.renderSettings(c, http.StatusUnprocessableEntity, form,
-			views.Errors{"current_password": "Enter your current password."}, keep)
+		return true, refuse(views.Errors{"current_password": "Enter your current password."})
 	case errors.Is(err, accounts.ErrSignInAgain):
 		// The account has no password to type, so the way to prove who
 		// it is is an emailed link.
-		h.flash(c, "For your security, please sign in again with a link sent to your email address to make that change. We'll bring you back to your settings.")
-		return true, redirect(c, loginURL("/settings"))
+		h.flash(c, "For your security, please sign in again with a link sent to your email address to make that change. We'll bring you back here.")
+		return true, redirect(c, loginURL(back))
 	}
 	return true, err
 }

@@ -392,27 +392,9 @@ type twoFactorSudoForm struct {
 // sign-in within the sudo window (the second factor's included). When it
 // returns handled, it has answered.
 func (h *Handlers) twoFactorSudo(c echo.Context, form, password string) (handled bool, err error) {
-	u, sess := currentUser(c), currentSession(c)
-	ip, key := c.RealIP(), u.Email
-	if password != "" {
-		if wait, ok := h.limits.passwordAttemptAllowed(ip, key); !ok {
-			return true, tooManyRequests(wait)
-		}
-	}
-	err = h.accounts.ConfirmIdentity(c.Request().Context(), u, sess, password, h.cfg.SudoWindow)
-	switch {
-	case err == nil:
-		return false, nil
-	case errors.Is(err, accounts.ErrWrongPassword):
-		h.limits.passwordFailed(ip, key)
-		return true, h.renderTwoFactorFailed(c, form, views.Errors{"current_password": "That isn't your current password. Check it and try again."})
-	case errors.Is(err, accounts.ErrPasswordRequired):
-		return true, h.renderTwoFactorFailed(c, form, views.Errors{"current_password": "Enter your current password."})
-	case errors.Is(err, accounts.ErrSignInAgain):
-		h.flash(c, "For your security, please sign in again with a link sent to your email address to make that change. We'll bring you back here.")
-		return true, redirect(c, loginURL("/settings/2fa"))
-	}
-	return true, err
+	return h.confirmIdentity(c, password, "/settings/2fa", func(errs views.Errors) error {
+		return h.renderTwoFactorFailed(c, form, errs)
+	})
 }
 
 // disableTwoFactor is POST /settings/2fa/delete: the password or the sudo
