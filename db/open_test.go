@@ -28,5 +28,8 @@ func TestOpenKeepsThePathAsGiven(t *testing.T) {
 		if _, err := os.Stat(path); err != nil {
 			t.Errorf("%s: the database is not where it was asked to be: %v", name, err)
 		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "seed")); err == nil {
+			t.Errorf("%s: a database was opened at the part of the path before the #", name)
+		}
 	}
 }
