@@ -332,27 +332,42 @@ func (s *Service) RecordSession(ctx context.Context, userID int64, userAgent, ip
 // activity log (method: MethodPassword, MethodLink, MethodProvider+id …)
 // in one transaction, and returns the session's id.
 func (s *Service) RecordSignIn(ctx context.Context, userID int64, method, userAgent, ip string) (string, error) {
-	id, err := NewSessionID()
-	if err != nil {
-		return "", err
-	}
-	now := s.now()
-	if len(userAgent) > 512 {
-		userAgent = userAgent[:512]
-	}
-	err = s.DB.InTx(ctx, func(q *db.Queries) error {
-		err := q.CreateUserSession(ctx, db.UserSession{ID: id, UserID: userID, CreatedAt: now, LastSeenAt: now,
-			AuthenticatedAt: now, UserAgent: userAgent, IP: ip})
-		if err != nil {
-			return err
-		}
-		return s.record(ctx, q, userID, entry{kind: KindSignIn, method: method, sessionID: id,
-			origin: &Origin{UserAgent: userAgent, IP: ip}})
+	var id string
+	err := s.DB.InTx(ctx, func(q *db.Queries) error {
+		sess, err := s.openSession(ctx, q, userID, db.SessionBrowser, method, Origin{UserAgent: userAgent, IP: ip})
+		id = sess.ID
+		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("record sign-in: %w", err)
 	}
 	return id, nil
+}
+
+// openSession writes a new session record of kind for userID in q's
+// transaction, and the sign-in's line of the activity log with it: the one
+// way a browser or a program becomes signed in.
+func (s *Service) openSession(ctx context.Context, q *db.Queries, userID int64, kind, method string, o Origin) (db.UserSession, error) {
+	id, err := NewSessionID()
+	if err != nil {
+		return db.UserSession{}, err
+	}
+	now := s.now()
+	o.UserAgent = truncateUserAgent(o.UserAgent)
+	sess := db.UserSession{ID: id, UserID: userID, CreatedAt: now, LastSeenAt: now, AuthenticatedAt: now,
+		UserAgent: o.UserAgent, IP: o.IP, Kind: kind}
+	if err := q.CreateUserSession(ctx, sess); err != nil {
+		return db.UserSession{}, err
+	}
+	return sess, s.record(ctx, q, userID, entry{kind: KindSignIn, method: method, sessionID: id, origin: &o})
+}
+
+// truncateUserAgent keeps a stored User-Agent to 512 bytes.
+func truncateUserAgent(ua string) string {
+	if len(ua) > 512 {
+		return ua[:512]
+	}
+	return ua
 }
 
 // ErrSessionEnded means the session was signed out elsewhere, or its user

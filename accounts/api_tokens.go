@@ -67,22 +67,14 @@ func (s *Service) SignInForTokens(ctx context.Context, email, password, code str
 			return db.User{}, TokenPair{}, err
 		}
 	}
-	now := s.now()
-	id, err := NewSessionID()
-	if err != nil {
-		return db.User{}, TokenPair{}, err
-	}
-	sess := db.UserSession{ID: id, UserID: user.ID, CreatedAt: now, LastSeenAt: now, AuthenticatedAt: now,
-		UserAgent: truncateUserAgent(o.UserAgent), IP: o.IP, Kind: db.SessionAPI}
 	var pair TokenPair
 	err = s.DB.InTx(ctx, func(q *db.Queries) error {
-		if err := q.CreateUserSession(ctx, sess); err != nil {
+		sess, err := s.openSession(ctx, q, user.ID, db.SessionAPI, MethodToken, o)
+		if err != nil {
 			return err
 		}
-		if pair, err = s.issuePair(ctx, q, sess); err != nil {
-			return err
-		}
-		return s.record(ctx, q, user.ID, entry{kind: KindSignIn, method: MethodToken, sessionID: sess.ID, origin: &o})
+		pair, err = s.issuePair(ctx, q, sess)
+		return err
 	})
 	if err != nil {
 		return db.User{}, TokenPair{}, fmt.Errorf("token sign-in: %w", err)
@@ -315,13 +307,4 @@ func (s *Service) DeletePersonalToken(ctx context.Context, userID, id int64) (bo
 		return false, fmt.Errorf("delete personal token: %w", err)
 	}
 	return true, nil
-}
-
-// truncateUserAgent keeps a stored User-Agent to 512 bytes, as
-// RecordSession does.
-func truncateUserAgent(ua string) string {
-	if len(ua) > 512 {
-		return ua[:512]
-	}
-	return ua
 }
