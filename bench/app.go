@@ -95,10 +95,14 @@ func (a *app) profile(ctx context.Context, d time.Duration, path string) error {
 }
 
 // memStats saves the app's heap profile in text form, which ends with the
-// runtime's MemStats, followed by its /proc status (bench builds with the
-// pprof tag only).
+// runtime's MemStats, followed by its /proc status, and beside it its
+// goroutines grouped by stack, which say where a flood's requests wait
+// (bench builds with the pprof tag only).
 func (a *app) memStats(ctx context.Context, path string) error {
 	if err := fetchTo(ctx, "http://"+a.pprof+"/debug/pprof/heap?debug=1", path); err != nil {
+		return err
+	}
+	if err := fetchTo(ctx, "http://"+a.pprof+"/debug/pprof/goroutine?debug=1", strings.TrimSuffix(path, ".txt")+"-goroutines.txt"); err != nil {
 		return err
 	}
 	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.Pid()))
