@@ -13,7 +13,8 @@
 // API's credentials (SignInForTokens, RefreshTokens, BearerUser,
 // RevokeBearer, CreatePersonalToken): a token sign-in is a session record
 // like a browser's; roles and the admin area's actions (SetRole,
-// SearchUsers, AdminAccountByID, Act, admin.go); and the security activity
+// SearchUsers, AdminAccountByID, Act, and OperatorAct for the command
+// line, admin.go); and the security activity
 // log (activity.go), each line written in the transaction of the change it
 // records, with the device and IP of the request's Origin (WithOrigin).
 //
