@@ -48,16 +48,19 @@ from the sign-in page. They can set a password in their account settings.
 
 Disables an account: it cannot sign in by any method, every one of its
 sessions ends at once, and its outstanding links stop working. "latchkey
-user enable EMAIL" undoes it.
+user enable EMAIL" undoes it. The owner is emailed a notice, and the
+account's activity log says the operator did it.
 `,
 	"enable": `Usage: latchkey user enable EMAIL
 
 Enables an account that was disabled. Its old sessions and links do not
-come back: the person signs in again.
+come back: the person signs in again. The owner is emailed a notice, and
+the account's activity log says the operator did it.
 `,
 	"delete": `Usage: latchkey user delete EMAIL
 
-Deletes an account for good, with its sessions and links. There is no undo.
+Deletes an account for good, with its sessions, links and activity log.
+The owner is emailed a notice. There is no undo.
 `,
 	"reset-2fa": `Usage: latchkey user reset-2fa EMAIL
 
@@ -71,12 +74,14 @@ with the password or an emailed link and can turn it on again.
 
 Makes an account an administrator: it can use the admin area (/admin/users)
 from its next request, in every session. This is how the first
-administrator is made. "latchkey user demote EMAIL" undoes it.
+administrator is made. "latchkey user demote EMAIL" undoes it. The
+account's activity log says the operator did it.
 `,
 	"demote": `Usage: latchkey user demote EMAIL
 
 Makes an administrator an ordinary account again, from its next request in
 every session. Demoting is done only here, never from the admin area.
+The account's activity log says the operator did it.
 `,
 }
 
@@ -179,26 +184,26 @@ func userCommand(ctx context.Context, cfg Config, acc *accounts.Service, args []
 		if err != nil {
 			return err
 		}
-		switch sub {
-		case "disable":
-			err = acc.SetDisabled(ctx, user.ID, true)
-		case "enable":
-			err = acc.SetDisabled(ctx, user.ID, false)
-		case "delete":
-			// The owner is told, as when they delete it from /settings.
-			err = acc.DeleteAccount(ctx, user, operatorOrigin)
-		case "reset-2fa":
-			err = acc.ResetSecondFactor(ctx, user, operatorOrigin)
-			if errors.Is(err, accounts.ErrNoSecondFactor) {
+		if sub == "reset-2fa" {
+			// The owner asked for a way back in: a reset of nothing
+			// would tell them it was done when it was not.
+			on, err := acc.SecondFactorEnabled(ctx, user.ID)
+			if err != nil {
+				return err
+			}
+			if !on {
 				return fmt.Errorf("user %d <%s> has no two-step verification turned on: nothing to reset", user.ID, user.Email)
 			}
-			if err == nil {
-				fmt.Fprintf(out, "turned off two-step verification for user %d <%s>\n", user.ID, user.Email)
-				return nil
-			}
 		}
-		if err != nil {
+		// The admin area's actions, with the operator as actor: the same
+		// change, activity line and notice to the owner (each command is
+		// named as its action).
+		if err := acc.OperatorAct(accounts.WithOrigin(ctx, operatorOrigin), user.ID, accounts.AdminAction(sub)); err != nil {
 			return err
+		}
+		if sub == "reset-2fa" {
+			fmt.Fprintf(out, "turned off two-step verification for user %d <%s>\n", user.ID, user.Email)
+			return nil
 		}
 		fmt.Fprintf(out, "%sd user %d <%s>\n", sub, user.ID, user.Email)
 		return nil

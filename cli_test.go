@@ -365,3 +365,103 @@ func TestUserCLIPromoteDemote(t *testing.T) {
 		}
 	}
 }
+
+// TestUserCLIWritesActivity: each of the operator's commands that changes
+// an account leaves exactly one line of the right kind on its log, with
+// the operator as actor (actor_id NULL, the "(command line)" marker), read
+// as "the operator (command line)"; a deletion leaves none, its log going
+// with the account.
+func TestUserCLIWritesActivity(t *testing.T) {
+	path := cliEnv(t)
+	t.Setenv("SECRET_KEY", testSecretKey)
+	ctx := context.Background()
+	mustRunCLI(t, "user", "create", "--email", "ada@example.com", "--name", "Ada")
+	acc := openAccounts(t, path)
+	acc.SecretKey = bytes.Repeat([]byte{1}, 32)
+	acc, err := accounts.New(acc.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := acc.FindUser(ctx, "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := acc.BeginEnrolment(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(e.Secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.ConfirmEnrolment(ctx, user, code, accounts.Origin{}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(where string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := acc.DB.Read.QueryRow(`SELECT count(*) FROM activity WHERE user_id = ? AND `+where, append([]any{user.ID}, args...)...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	operator := `actor_id IS NULL AND actor_email = '(command line)'`
+	for _, c := range []struct {
+		args   []string
+		kind   string
+		detail string
+		words  string
+	}{
+		{[]string{"promote"}, "role_changed", "admin", "Changed the role to admin"},
+		{[]string{"demote"}, "role_changed", "user", "Changed the role to user"},
+		{[]string{"disable"}, "account_disabled", "", "Disabled the account"},
+		{[]string{"enable"}, "account_enabled", "", "Enabled the account"},
+		{[]string{"reset-2fa"}, "second_factor_reset", "", "Reset the second factor"},
+	} {
+		before := count(operator)
+		mustRunCLI(t, "user", c.args[0], "ada@example.com")
+		if n := count(operator); n != before+1 {
+			t.Fatalf("%s wrote %d operator lines, want 1", c.args[0], n-before)
+		}
+		if n := count(operator+` AND kind = ? AND detail = ?`, c.kind, c.detail); n != 1 {
+			t.Fatalf("%s: %d %s lines with detail %q by the operator", c.args[0], n, c.kind, c.detail)
+		}
+		lines, _, err := acc.UserActivity(ctx, user.ID, 1)
+		if err != nil || len(lines) == 0 {
+			t.Fatalf("%s: %v", c.args[0], err)
+		}
+		if got, want := lines[0].Words(), c.words+" — by the operator (command line)"; got != want {
+			t.Fatalf("%s reads %q, want %q", c.args[0], got, want)
+		}
+	}
+	// A role the account has already changes nothing, and writes nothing.
+	before := count(operator)
+	mustRunCLI(t, "user", "demote", "ada@example.com")
+	if n := count(operator); n != before {
+		t.Fatalf("demoting an ordinary account wrote %d lines", n-before)
+	}
+	// The CLI's notices are the admin area's.
+	for _, subject := range []string{"was disabled", "was enabled", "second factor of your"} {
+		mails, err := acc.DB.RecentMail(ctx, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, m := range mails {
+			found = found || (m.To == "ada@example.com" && strings.Contains(m.Subject, subject))
+		}
+		if !found {
+			t.Fatalf("no notice %q to the owner", subject)
+		}
+	}
+
+	var all int
+	if err := acc.DB.Read.QueryRow(`SELECT count(*) FROM activity`).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	mustRunCLI(t, "user", "delete", "ada@example.com")
+	var left int
+	if err := acc.DB.Read.QueryRow(`SELECT count(*) FROM activity`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d lines left after deleting the only account (of %d), %v", left, all, err)
+	}
+}

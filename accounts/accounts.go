@@ -13,7 +13,8 @@
 // API's credentials (SignInForTokens, RefreshTokens, BearerUser,
 // RevokeBearer, CreatePersonalToken): a token sign-in is a session record
 // like a browser's; roles and the admin area's actions (SetRole,
-// SearchUsers, AdminAccountByID, Act, admin.go); and the security activity
+// SearchUsers, AdminAccountByID, Act, and OperatorAct for the command
+// line, admin.go); and the security activity
 // log (activity.go), each line written in the transaction of the change it
 // records, with the device and IP of the request's Origin (WithOrigin).
 //
@@ -487,25 +488,32 @@ func (s *Service) enqueue(ctx context.Context, q *db.Queries, e mail.Email, noti
 var allPurposes = []string{string(auth.PurposeLogin), string(auth.PurposeResetPassword),
 	string(auth.PurposeVerifyEmail), string(auth.PurposeChangeEmail)}
 
-// SetDisabled disables or enables an account. Disabling ends every session
-// (token sign-ins included) and retires every link and personal access
-// token at once.
+// SetDisabled disables or enables an account, writing nothing to its log
+// and sending nothing: the admin area and the command line go through Act
+// and OperatorAct, which do both; this is for the tests' setups.
 func (s *Service) SetDisabled(ctx context.Context, userID int64, disabled bool) error {
 	return s.DB.InTx(ctx, func(q *db.Queries) error {
-		if err := q.SetDisabled(ctx, userID, disabled, s.now()); err != nil {
-			return err
-		}
 		if !disabled {
-			return nil
+			return q.SetDisabled(ctx, userID, false, s.now())
 		}
-		if _, err := q.DeleteOtherUserSessions(ctx, userID, ""); err != nil {
-			return err
-		}
-		if err := q.DeleteUserPersonalTokens(ctx, userID); err != nil {
-			return err
-		}
-		return q.DeleteUserTokens(ctx, userID, allPurposes...)
+		return s.disable(ctx, q, userID)
 	})
+}
+
+// disable disables an account in q's transaction. It ends every session
+// (token sign-ins included) and retires every link and personal access
+// token at once, so nothing issued before keeps working.
+func (s *Service) disable(ctx context.Context, q *db.Queries, userID int64) error {
+	if err := q.SetDisabled(ctx, userID, true, s.now()); err != nil {
+		return err
+	}
+	if err := s.endEverySession(ctx, q, userID); err != nil {
+		return err
+	}
+	if err := q.DeleteUserPersonalTokens(ctx, userID); err != nil {
+		return err
+	}
+	return q.DeleteUserTokens(ctx, userID, allPurposes...)
 }
 
 // Cleanup deletes what has outlived its use: expired links, sessions past

@@ -36,10 +36,14 @@ const (
 	KindTokenCreated         ActivityKind = "token_created"
 	KindTokenRevoked         ActivityKind = "token_revoked"
 	// The admin area's actions, with the administrator as actor.
-	KindAccountDisabled   ActivityKind = "account_disabled"
-	KindAccountEnabled    ActivityKind = "account_enabled"
-	KindSignedOutAll      ActivityKind = "signed_out_everywhere"
-	KindSecondFactorReset ActivityKind = "second_factor_reset"
+	KindAccountDisabled    ActivityKind = "account_disabled"
+	KindAccountEnabled     ActivityKind = "account_enabled"
+	KindSignedOutAll       ActivityKind = "signed_out_everywhere"
+	KindSecondFactorReset  ActivityKind = "second_factor_reset"
+	KindConfirmationResent ActivityKind = "confirmation_resent"
+	// KindRoleChanged is "latchkey user promote|demote", the new role in
+	// Detail.
+	KindRoleChanged ActivityKind = "role_changed"
 	// KindAccountDeleted is written to the administrator's own log (the
 	// deleted account's log goes with it), naming the address in Detail.
 	KindAccountDeleted ActivityKind = "account_deleted"
@@ -70,6 +74,8 @@ var activityWords = map[ActivityKind]string{
 	KindAccountEnabled:       "Enabled the account",
 	KindSignedOutAll:         "Signed out every session",
 	KindSecondFactorReset:    "Reset the second factor",
+	KindConfirmationResent:   "Sent a new confirmation link",
+	KindRoleChanged:          "Changed the role to %s",
 	KindAccountDeleted:       "Deleted the account of %s",
 }
 
@@ -114,8 +120,11 @@ type entry struct {
 	method    string
 	sessionID string
 	detail    string
-	actor     db.User // zero: the user themself
-	origin    *Origin // nil: the request's (originOf)
+	actor     db.User // zero: the user themself, or the operator
+	// operator: the operator did it from the command line (see
+	// operatorActor); the line names no device or IP.
+	operator bool
+	origin   *Origin // nil: the request's (originOf)
 }
 
 // record writes a line of userID's log in q's transaction, so it commits
@@ -130,11 +139,23 @@ func (s *Service) record(ctx context.Context, q *db.Queries, userID int64, e ent
 	if o.UserAgent != "" {
 		a.Device = o.Device()
 	}
-	if e.actor.ID != 0 {
+	switch {
+	case e.actor.ID != 0:
 		a.ActorID, a.ActorEmail = e.actor.ID, e.actor.Email
+	case e.operator:
+		// The command line has no browser or client address to show: its
+		// "origin" only tells the notices where the change came from.
+		a.ActorEmail, a.Device, a.IP = operatorActor, "", ""
 	}
 	return q.AddActivity(ctx, a)
 }
+
+// operatorActor is the actor_email of a line the operator wrote from the
+// command line, whose actor_id is NULL: there is no user row to name, and
+// no column for a kind of actor without a migration. It has no @, so no
+// account's address can be it, and a line is read as the operator's only
+// when actor_id is NULL too: an administrator's line always has theirs.
+const operatorActor = "(command line)"
 
 // recordNow is record in a transaction of its own, for what changes
 // nothing else (a failed sign-in).
@@ -200,8 +221,11 @@ func (s *Service) describe(a db.Activity) ActivityLine {
 		words += " " + s.methodWords(a.Method)
 	}
 	l.What = words
-	if a.ActorID != 0 {
+	switch {
+	case a.ActorID != 0:
 		l.By = "an administrator (" + a.ActorEmail + ")"
+	case a.ActorEmail == operatorActor:
+		l.By = "the operator (command line)"
 	}
 	return l
 }

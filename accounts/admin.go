@@ -23,7 +23,9 @@ var (
 // SetRole gives the account with this address role (db.RoleUser or
 // db.RoleAdmin), for "latchkey user promote|demote": demoting is done
 // there only. The role counts at the next request of every session,
-// which reads it with the session record.
+// which reads it with the session record. A change is written to the
+// account's log with the operator as actor, in the same transaction; a
+// role the account has already changes nothing and writes nothing.
 func (s *Service) SetRole(ctx context.Context, email, role string) (db.User, error) {
 	if role != db.RoleUser && role != db.RoleAdmin {
 		return db.User{}, fmt.Errorf("set role: unknown role %q", role)
@@ -32,7 +34,16 @@ func (s *Service) SetRole(ctx context.Context, email, role string) (db.User, err
 	if err != nil {
 		return db.User{}, err
 	}
-	if err := s.DB.SetRole(ctx, u.ID, role, s.now()); err != nil {
+	err = s.DB.InTx(ctx, func(q *db.Queries) error {
+		if err := q.SetRole(ctx, u.ID, role, s.now()); err != nil {
+			return err
+		}
+		if u.Role == role {
+			return nil
+		}
+		return s.record(ctx, q, u.ID, entry{kind: KindRoleChanged, detail: role, operator: true})
+	})
+	if err != nil {
 		return db.User{}, fmt.Errorf("set role: %w", err)
 	}
 	u.Role = role
@@ -123,48 +134,51 @@ func (s *Service) secondFactorStatus(ctx context.Context, userID int64) (on bool
 	return on, len(keys), err
 }
 
-// resetSecondFactor turns the account's second factor off in q's
-// transaction, as "latchkey user reset-2fa" does: the secret, the recovery
-// codes and the remembered browsers go. Passkeys stay: they are the
-// user's own way in, and the admin area shows how many there are.
-func (s *Service) resetSecondFactor(ctx context.Context, q *db.Queries, userID int64) error {
-	_, err := q.DeleteSecondFactor(ctx, userID)
-	return err
-}
-
-// endEverySession ends every session of the user in q's transaction:
-// browsers, and token sign-ins, which are sessions like any other
-// (DESIGN.md, "API"; the API's tokens add their own deletion here at the
-// merge if they keep them elsewhere).
-func (s *Service) endEverySession(ctx context.Context, q *db.Queries, userID int64) error {
-	_, err := q.DeleteOtherUserSessions(ctx, userID, "")
-	return err
-}
-
 // AdminAction is what an administrator does to an account from the admin
-// area.
+// area, or the operator from the command line (OperatorAct).
 type AdminAction string
 
 // The admin area's actions.
 const (
-	ActionDisable  AdminAction = "disable"
-	ActionEnable   AdminAction = "enable"
-	ActionSignOut  AdminAction = "signout"
-	ActionReset2FA AdminAction = "reset-2fa"
-	ActionDelete   AdminAction = "delete"
+	ActionDisable            AdminAction = "disable"
+	ActionEnable             AdminAction = "enable"
+	ActionSignOut            AdminAction = "signout"
+	ActionReset2FA           AdminAction = "reset-2fa"
+	ActionResendConfirmation AdminAction = "resend-confirmation"
+	ActionDelete             AdminAction = "delete"
 )
 
 // AdminActions are the actions, in the order the account page offers them.
-var AdminActions = []AdminAction{ActionDisable, ActionEnable, ActionSignOut, ActionReset2FA, ActionDelete}
+var AdminActions = []AdminAction{ActionDisable, ActionEnable, ActionSignOut, ActionReset2FA, ActionResendConfirmation, ActionDelete}
 
-// ErrUnknownAction: no such admin action.
-var ErrUnknownAction = errors.New("unknown admin action")
+// Errors of Act and OperatorAct.
+var (
+	// ErrUnknownAction: no such admin action.
+	ErrUnknownAction = errors.New("unknown admin action")
+	// ErrAlreadyConfirmed: a new confirmation link was asked for an
+	// account whose address is confirmed; nothing was sent.
+	ErrAlreadyConfirmed = errors.New("the address is already confirmed")
+	// ErrMailLimit: the address has had its MailLimit of links in the
+	// MailWindow, so no new one was made. Only an administrator is told:
+	// the public forms stay silent so as not to reveal accounts.
+	ErrMailLimit = errors.New("the address has had too many emails for now")
+)
 
-// Act does action to the account targetID for the administrator admin: the
-// change, its line of the activity log (the administrator as actor) and
-// the notice the user would get had they done it themself, in one
-// transaction. admin acting on themself is ErrSelf; an account that does
-// not exist is ErrNoAccount. The caller has checked the sudo window.
+// actor is who acts on an account from outside it: an administrator from
+// the admin area, or the operator at the command line.
+type actor struct {
+	admin    db.User
+	operator bool
+}
+
+// entry is a line of the log with this actor.
+func (a actor) entry(kind ActivityKind) entry {
+	return entry{kind: kind, actor: a.admin, operator: a.operator}
+}
+
+// Act does action to the account targetID for the administrator admin (see
+// act). admin acting on themself is ErrSelf. The caller has checked the
+// sudo window.
 func (s *Service) Act(ctx context.Context, admin db.User, targetID int64, action AdminAction) error {
 	if !admin.IsAdmin() {
 		return ErrNotAdmin
@@ -172,6 +186,21 @@ func (s *Service) Act(ctx context.Context, admin db.User, targetID int64, action
 	if admin.ID == targetID {
 		return ErrSelf
 	}
+	return s.act(ctx, actor{admin: admin}, targetID, action)
+}
+
+// OperatorAct is Act for "latchkey user disable|enable|delete|reset-2fa
+// EMAIL": the same change and notice, written to the log with the operator
+// as actor. The notice names where it came from by ctx's Origin.
+func (s *Service) OperatorAct(ctx context.Context, targetID int64, action AdminAction) error {
+	return s.act(ctx, actor{operator: true}, targetID, action)
+}
+
+// act is the one place each action is done, for the admin area and the
+// command line alike: the change, its line of the activity log (by as
+// actor) and the notice the user would get had they done it themself, in
+// one transaction. An account that does not exist is ErrNoAccount.
+func (s *Service) act(ctx context.Context, by actor, targetID int64, action AdminAction) error {
 	app := s.appName()
 	o := originOf(ctx)
 	err := s.DB.InTx(ctx, func(q *db.Queries) error {
@@ -182,23 +211,15 @@ func (s *Service) Act(ctx context.Context, admin db.User, targetID int64, action
 		if err != nil {
 			return err
 		}
-		by := entry{actor: admin}
 		notice := func(subject, what string) error {
 			return s.notify(ctx, q, u.Email, greeting(u, u.Email), subject, what+" If you have questions, reply to this email.", o)
 		}
 		switch action {
 		case ActionDisable:
-			if err := q.SetDisabled(ctx, u.ID, true, s.now()); err != nil {
+			if err := s.disable(ctx, q, u.ID); err != nil {
 				return err
 			}
-			if err := s.endEverySession(ctx, q, u.ID); err != nil {
-				return err
-			}
-			if err := q.DeleteUserTokens(ctx, u.ID, allPurposes...); err != nil {
-				return err
-			}
-			by.kind = KindAccountDisabled
-			if err := s.record(ctx, q, u.ID, by); err != nil {
+			if err := s.record(ctx, q, u.ID, by.entry(KindAccountDisabled)); err != nil {
 				return err
 			}
 			return notice("Your "+app+" account was disabled",
@@ -207,8 +228,7 @@ func (s *Service) Act(ctx context.Context, admin db.User, targetID int64, action
 			if err := q.SetDisabled(ctx, u.ID, false, s.now()); err != nil {
 				return err
 			}
-			by.kind = KindAccountEnabled
-			if err := s.record(ctx, q, u.ID, by); err != nil {
+			if err := s.record(ctx, q, u.ID, by.entry(KindAccountEnabled)); err != nil {
 				return err
 			}
 			return notice("Your "+app+" account was enabled", "An administrator enabled your "+app+" account again: you can sign in.")
@@ -216,8 +236,7 @@ func (s *Service) Act(ctx context.Context, admin db.User, targetID int64, action
 			if err := s.endEverySession(ctx, q, u.ID); err != nil {
 				return err
 			}
-			by.kind = KindSignedOutAll
-			if err := s.record(ctx, q, u.ID, by); err != nil {
+			if err := s.record(ctx, q, u.ID, by.entry(KindSignedOutAll)); err != nil {
 				return err
 			}
 			return notice("You were signed out of "+app+" everywhere",
@@ -226,12 +245,33 @@ func (s *Service) Act(ctx context.Context, admin db.User, targetID int64, action
 			if err := s.resetSecondFactor(ctx, q, u.ID); err != nil {
 				return err
 			}
-			by.kind = KindSecondFactorReset
-			if err := s.record(ctx, q, u.ID, by); err != nil {
+			if err := s.record(ctx, q, u.ID, by.entry(KindSecondFactorReset)); err != nil {
 				return err
 			}
-			return notice("The second factor of your "+app+" account was reset",
+			return notice("The second factor of your "+app+" account was turned off",
 				"An administrator turned off the second factor of your "+app+" account. Sign in with your password or an emailed link, and turn it on again in your settings.")
+		case ActionResendConfirmation:
+			switch {
+			case u.Verified():
+				return ErrAlreadyConfirmed
+			case u.Disabled():
+				// Disabling retired its links; a new one could not be used.
+				return ErrDisabled
+			}
+			// issue drops a link over the limit silently, as the public
+			// forms must; the administrator is told instead.
+			ok, err := s.mailAllowed(ctx, q, u.Email, false)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrMailLimit
+			}
+			if err := s.issueConfirmation(ctx, q, u); err != nil {
+				return err
+			}
+			// The link is the message: no notice besides it.
+			return s.record(ctx, q, u.ID, by.entry(KindConfirmationResent))
 		case ActionDelete:
 			noAccount := func(e mail.Email) mail.Email {
 				e.Button, e.Link = "", ""
@@ -245,18 +285,42 @@ func (s *Service) Act(ctx context.Context, admin db.User, targetID int64, action
 			if err := q.DeleteUser(ctx, u.ID); err != nil {
 				return err
 			}
-			// The account's own log went with it: the deletion is kept on
-			// the administrator's.
-			return s.record(ctx, q, admin.ID, entry{kind: KindAccountDeleted, detail: u.Email, actor: admin})
+			if by.operator {
+				// The account's own log went with it, and the operator has
+				// none: nothing user-visible is left to write. The command
+				// line's output is the record.
+				return nil
+			}
+			// The deletion is kept on the administrator's own log.
+			return s.record(ctx, q, by.admin.ID, entry{kind: KindAccountDeleted, detail: u.Email, actor: by.admin})
 		}
 		return ErrUnknownAction
 	})
 	if err != nil {
-		if errors.Is(err, ErrNoAccount) || errors.Is(err, ErrUnknownAction) {
-			return err
+		for _, known := range []error{ErrNoAccount, ErrUnknownAction, ErrAlreadyConfirmed, ErrDisabled, ErrMailLimit} {
+			if errors.Is(err, known) {
+				return err
+			}
 		}
 		return fmt.Errorf("admin %s: %w", action, err)
 	}
 	s.mailQueued()
 	return nil
+}
+
+// resetSecondFactor turns the account's second factor off in q's
+// transaction: the secret, the recovery codes and the remembered browsers
+// go. Passkeys stay: they are the user's own way in, and the admin area
+// shows how many there are.
+func (s *Service) resetSecondFactor(ctx context.Context, q *db.Queries, userID int64) error {
+	_, err := q.DeleteSecondFactor(ctx, userID)
+	return err
+}
+
+// endEverySession ends every session of the user in q's transaction:
+// browsers, and token sign-ins, which are sessions like any other
+// (DESIGN.md, "API").
+func (s *Service) endEverySession(ctx context.Context, q *db.Queries, userID int64) error {
+	_, err := q.DeleteOtherUserSessions(ctx, userID, "")
+	return err
 }

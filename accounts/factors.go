@@ -454,13 +454,6 @@ func (s *Service) DeviceRemembered(ctx context.Context, user db.User, mark strin
 	return true, nil
 }
 
-// ResetSecondFactor is the operator's way back for a user who lost both
-// the app and the recovery codes: the factor is turned off (and the owner
-// told). It is ErrNoSecondFactor when none was on.
-func (s *Service) ResetSecondFactor(ctx context.Context, user db.User, o Origin) error {
-	return s.DisableSecondFactor(ctx, user, o)
-}
-
 // UserForSignIn is the account a first factor proved, loaded again when
 // its second factor is given: ErrDisabled when it was disabled between the
 // two, ErrNoAccount when it is gone.

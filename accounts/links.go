@@ -110,11 +110,18 @@ func (s *Service) ResendVerification(ctx context.Context, user db.User) error {
 }
 
 func (s *Service) resendConfirmation(ctx context.Context, user db.User) error {
-	if err := s.DB.InTx(ctx, func(q *db.Queries) error { return s.issue(ctx, q, user, auth.PurposeVerifyEmail, user.Email) }); err != nil {
+	if err := s.DB.InTx(ctx, func(q *db.Queries) error { return s.issueConfirmation(ctx, q, user) }); err != nil {
 		return err
 	}
 	s.mailQueued()
 	return nil
+}
+
+// issueConfirmation queues a new confirmation link to user's address in
+// q's transaction, retiring the one sent before (within the mail limit):
+// the user's own "send it again", and the admin area's.
+func (s *Service) issueConfirmation(ctx context.Context, q *db.Queries, user db.User) error {
+	return s.issue(ctx, q, user, auth.PurposeVerifyEmail, user.Email)
 }
 
 // LoginLink is what the page of a sign-in link shows before it is used:

@@ -11,9 +11,12 @@ import (
 type Activity struct {
 	ID     int64
 	UserID int64
-	// ActorID is the administrator who acted, or 0 when it was the user.
+	// ActorID is the administrator who acted, or 0 when it was the user
+	// or the operator.
 	ActorID int64
-	// ActorEmail is the administrator's address when they acted.
+	// ActorEmail is the administrator's address when they acted, or, with
+	// ActorID 0, the marker accounts writes for the operator's command
+	// line (no address: it has no @).
 	ActorEmail string
 	Kind       string
 	// Method is how a sign-in was made: password, link, provider:github …

@@ -82,4 +82,28 @@ func TestAdminJourney(t *testing.T) {
 	user.see(".activity", "Disabled the account — by an administrator (hypatia.admin@example.com)")
 	user.see(".activity", "Signed in with a password")
 	user.check("activity")
+
+	// An account whose address was never confirmed: the administrator
+	// sends a new link, and it is the one that confirms it.
+	late := newTab(t, s, true)
+	late.expect(late.open("/signup"), http.StatusOK, "/signup")
+	late.typeInto("#f-name", "Lena Late")
+	late.typeInto("#f-email", "lena.late@example.com")
+	late.typeInto("#f-password", firstPassword)
+	late.expect(late.press(signupButton), http.StatusOK, "/verify-request")
+	s.inbox.next(t, "lena.late@example.com", "Confirm your email address")
+	admin.expect(admin.open("/admin/users?q=lena.late"), http.StatusOK, "/admin/users?q=lena.late")
+	if status := admin.press(`table.list a`); status != http.StatusOK || !strings.HasPrefix(admin.path(), "/admin/users/") {
+		t.Fatalf("the account link answered %d at %s", status, admin.path())
+	}
+	account = admin.path()
+	admin.see(".facts", "Not confirmed")
+	admin.check("admin-user-unconfirmed")
+	admin.expect(admin.press(`form[action$="/resend-confirmation"] button[type=submit]`), http.StatusOK, account)
+	admin.see(".flash", "new confirmation link has been sent")
+	verify := s.inbox.next(t, "lena.late@example.com", "Confirm your email address").link(t, s.URL, "/verify-email")
+	late.expect(late.openURL(verify), http.StatusOK, strings.TrimPrefix(verify, s.URL))
+	late.expect(late.press(verifyButton), http.StatusOK, "/dashboard")
+	late.expect(late.open("/settings/activity"), http.StatusOK, "/settings/activity")
+	late.see(".activity", "Sent a new confirmation link — by an administrator (hypatia.admin@example.com)")
 }

@@ -22,6 +22,13 @@ type forbidden struct{ message string }
 
 func (f *forbidden) Error() string { return "forbidden: " + f.message }
 
+// conflict is a 409 with a message of its own: an admin action that
+// cannot be done to the account as it is (a confirmation link for an
+// address already confirmed).
+type conflict struct{ message string }
+
+func (c *conflict) Error() string { return "conflict: " + c.message }
+
 // errNoRole is the answer of RequireRole to a user without the role.
 var errNoRole = &forbidden{message: "This page is for administrators. If you think you should have access, ask one."}
 
@@ -215,6 +222,12 @@ func (h *Handlers) adminAct(c echo.Context, action accounts.AdminAction) error {
 		return echo.ErrNotFound
 	case errors.Is(err, accounts.ErrSelf), errors.Is(err, accounts.ErrNotAdmin):
 		return &forbidden{message: "You can't do that."}
+	case errors.Is(err, accounts.ErrAlreadyConfirmed):
+		return &conflict{message: "This account's address is already confirmed: no link was sent."}
+	case errors.Is(err, accounts.ErrDisabled):
+		return &conflict{message: "This account is disabled: enable it first, then send a new confirmation link."}
+	case errors.Is(err, accounts.ErrMailLimit):
+		return &conflict{message: "This address has had as many emails as we send in a short time: no link was sent. Try again in a few minutes."}
 	case err != nil:
 		return err
 	}
@@ -231,12 +244,16 @@ func (h *Handlers) adminEnable(c echo.Context) error   { return h.adminAct(c, ac
 func (h *Handlers) adminSignOut(c echo.Context) error  { return h.adminAct(c, accounts.ActionSignOut) }
 func (h *Handlers) adminReset2FA(c echo.Context) error { return h.adminAct(c, accounts.ActionReset2FA) }
 func (h *Handlers) adminDelete(c echo.Context) error   { return h.adminAct(c, accounts.ActionDelete) }
+func (h *Handlers) adminResendConfirmation(c echo.Context) error {
+	return h.adminAct(c, accounts.ActionResendConfirmation)
+}
 
 var adminDone = map[accounts.AdminAction]string{
-	accounts.ActionDisable:  "The account has been disabled and every session signed out.",
-	accounts.ActionEnable:   "The account has been enabled.",
-	accounts.ActionSignOut:  "Every session of the account has been signed out.",
-	accounts.ActionReset2FA: "The second factor has been reset.",
+	accounts.ActionDisable:            "The account has been disabled and every session signed out.",
+	accounts.ActionEnable:             "The account has been enabled.",
+	accounts.ActionSignOut:            "Every session of the account has been signed out.",
+	accounts.ActionReset2FA:           "The second factor has been reset.",
+	accounts.ActionResendConfirmation: "A new confirmation link has been sent. The one sent before no longer works.",
 }
 
 // adminSudo is sudo for the admin area's actions: the administrator's own

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"latchkey/accounts"
 	"latchkey/db"
 )
 
@@ -53,7 +54,7 @@ func (a *testApp) setRole(t testing.TB, email, role string) {
 
 func userPath(id int64) string { return "/admin/users/" + strconv.FormatInt(id, 10) }
 
-var adminActions = []string{"disable", "enable", "signout", "reset-2fa", "delete"}
+var adminActions = []string{"disable", "enable", "signout", "reset-2fa", "resend-confirmation", "delete"}
 
 // TestAdminAreaGuards: every admin route, attacked by a signed-out
 // visitor (303 to sign in), by a signed-in user without the role (403),
@@ -259,6 +260,172 @@ func TestAdminActions(t *testing.T) {
 		t.Fatalf("the deletion is not on the administrator's log (%d)", n)
 	}
 	assertContains(t, w.admin.get("/settings/activity"), "Deleted the account of bob@example.com")
+}
+
+// TestAdminResendConfirmation: an administrator sends a new confirmation
+// link to an account whose address is not confirmed. One email arrives with
+// a link that confirms the account, the link sent before stops working, and
+// the log names the administrator. A confirmed address, a disabled account
+// and an address over its mail limit get a 409 page: nothing sent, nothing
+// logged. The attacks every action gets (signed out, no role, no CSRF, no
+// sudo window, the administrator's own id, unknown ids) are in the tests
+// that loop over adminActions.
+func TestAdminResendConfirmation(t *testing.T) {
+	w := newAdminWorld(t)
+	carol := w.app.client()
+	carol.signupUnconfirmed("Carol", "carol@example.com", strongPassword)
+	carolID := w.app.userID(t, "carol@example.com")
+	target := userPath(carolID)
+	oldLink := w.app.lastLink("carol@example.com", "/verify-email")
+	resent := func(userID int64) int {
+		return w.app.count(t, "activity", "user_id = ? AND kind = 'confirmation_resent'", userID)
+	}
+
+	page := w.admin.get(target)
+	assertContains(t, page, "Not confirmed")
+	assertContains(t, page, "Send a new confirmation link")
+	before := w.app.mailTo("carol@example.com")
+	res := w.admin.postForm(target+"/resend-confirmation", url.Values{})
+	assertStatus(t, res, http.StatusSeeOther)
+	assertLocation(t, res, target)
+	assertContains(t, w.admin.get(target), "A new confirmation link has been sent")
+	if n := w.app.mailTo("carol@example.com"); n != before+1 {
+		t.Fatalf("%d emails to carol after the resend, want %d", n, before+1)
+	}
+	w.app.assertMailSubject(t, "carol@example.com", "Confirm")
+	newLink := w.app.lastLink("carol@example.com", "/verify-email")
+	if newLink == oldLink {
+		t.Fatal("the resend sent the old link again")
+	}
+	if n := w.app.count(t, "activity", "user_id = ? AND kind = 'confirmation_resent' AND actor_id = ? AND actor_email = ?",
+		carolID, w.adminID, "alice@example.com"); n != 1 {
+		t.Fatalf("%d confirmation_resent lines with the administrator as actor", n)
+	}
+
+	// The link sent before is retired, as by the user's own "send it again".
+	other := w.app.client()
+	res = other.postForm("/verify-email", url.Values{"token": {tokenOf(t, oldLink)}, "password": {strongPassword}})
+	if res.StatusCode == http.StatusSeeOther && res.Header.Get("Location") == "/dashboard" {
+		t.Fatal("the link sent before the resend still confirms the account")
+	}
+	if n := w.app.countUsers(t, "id = ? AND email_verified_at IS NOT NULL", carolID); n != 0 {
+		t.Fatal("the old link confirmed the account")
+	}
+	// The new one confirms it, from another browser with the password.
+	confirmer := w.app.client()
+	confirmer.confirmSignup(newLink, strongPassword)
+	if n := w.app.countUsers(t, "id = ? AND email_verified_at IS NOT NULL", carolID); n != 1 {
+		t.Fatal("the new link did not confirm the account")
+	}
+	log := confirmer.get("/settings/activity")
+	assertContains(t, log, "Sent a new confirmation link — by an administrator (alice@example.com)")
+
+	// Confirmed now (and Bob always was): no button, and a POST is a 409
+	// that sends and logs nothing.
+	assertNotContains(t, w.admin.get(target), "Send a new confirmation link")
+	for _, a := range []struct {
+		id    int64
+		email string
+	}{{carolID, "carol@example.com"}, {w.userID, "bob@example.com"}} {
+		mails, lines := w.app.mailTo(a.email), resent(a.id)
+		res := w.admin.postForm(userPath(a.id)+"/resend-confirmation", url.Values{})
+		assertStatus(t, res, http.StatusConflict)
+		assertContains(t, res, "already confirmed: no link was sent")
+		if n := w.app.mailTo(a.email); n != mails {
+			t.Fatalf("a resend to the confirmed %s sent %d emails", a.email, n-mails)
+		}
+		if n := resent(a.id); n != lines {
+			t.Fatalf("a refused resend to %s was logged", a.email)
+		}
+	}
+}
+
+// TestAdminResendConfirmationRefusals: a disabled account, and an address
+// that has had its MAIL_LIMIT_PER_ADDRESS of links, get no new link; the
+// administrator is told why (409) and nothing is logged.
+func TestAdminResendConfirmationRefusals(t *testing.T) {
+	w := newAdminWorld(t, func(c *testConfig) { c.mailLimit = 3 })
+	w.app.client().signupUnconfirmed("Dan", "dan@example.com", strongPassword)
+	danID := w.app.userID(t, "dan@example.com")
+	target := userPath(danID)
+	// The signup sent one link: two more reach the limit of three.
+	for range 2 {
+		assertStatus(t, w.admin.postForm(target+"/resend-confirmation", url.Values{}), http.StatusSeeOther)
+	}
+	mails := w.app.mailTo("dan@example.com")
+	res := w.admin.postForm(target+"/resend-confirmation", url.Values{})
+	assertStatus(t, res, http.StatusConflict)
+	assertContains(t, res, "no link was sent")
+	if n := w.app.mailTo("dan@example.com"); n != mails {
+		t.Fatal("a link went out over the mail limit")
+	}
+	if n := w.app.count(t, "activity", "user_id = ? AND kind = 'confirmation_resent'", danID); n != 2 {
+		t.Fatalf("%d confirmation_resent lines, want the 2 that were sent", n)
+	}
+
+	w.app.clock.Advance(16 * time.Minute)
+	if err := w.app.acc.SetDisabled(context.Background(), danID, true); err != nil {
+		t.Fatal(err)
+	}
+	w.admin.login("alice@example.com", strongPassword) // a fresh sudo window
+	assertNotContains(t, w.admin.get(target), "Send a new confirmation link")
+	res = w.admin.postForm(target+"/resend-confirmation", url.Values{})
+	assertStatus(t, res, http.StatusConflict)
+	assertContains(t, res, "disabled")
+	if n := w.app.mailTo("dan@example.com"); n != mails {
+		t.Fatal("a link went to a disabled account")
+	}
+	if n := w.app.count(t, "activity", "user_id = ? AND kind = 'confirmation_resent'", danID); n != 2 {
+		t.Fatalf("%d confirmation_resent lines after the refusal", n)
+	}
+}
+
+// TestOperatorActivityShown: what the operator does from the command line
+// (the same accounts functions "latchkey user …" calls) reads, on
+// /settings/activity and on the admin area's account page, as "the
+// operator (command line)", never as an administrator or as the user.
+func TestOperatorActivityShown(t *testing.T) {
+	w := newAdminWorld(t)
+	ctx := context.Background()
+	w.app.setRole(t, "bob@example.com", db.RoleAdmin)
+	w.app.setRole(t, "bob@example.com", db.RoleUser)
+	for _, a := range []accounts.AdminAction{accounts.ActionSignOut, accounts.ActionDisable, accounts.ActionEnable} {
+		if err := w.app.acc.OperatorAct(ctx, w.userID, a); err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+	}
+	bob := w.app.client()
+	assertStatus(t, bob.login("bob@example.com", strongPassword), http.StatusSeeOther)
+	for _, page := range []*response{bob.get("/settings/activity"), w.admin.get(userPath(w.userID))} {
+		for _, want := range []string{"Changed the role to admin — by the operator (command line)",
+			"Changed the role to user — by the operator (command line)",
+			"Signed out every session — by the operator (command line)",
+			"Disabled the account — by the operator (command line)",
+			"Enabled the account — by the operator (command line)"} {
+			assertContains(t, page, want)
+		}
+		assertNotContains(t, page, "by an administrator")
+	}
+	w.app.assertMailSubject(t, "bob@example.com", "was disabled")
+	w.app.assertMailSubject(t, "bob@example.com", "was enabled")
+	if n := w.app.count(t, "activity", "user_id = ? AND actor_id IS NULL AND actor_email = '(command line)'", w.userID); n != 5 {
+		t.Fatalf("%d operator lines, want 5", n)
+	}
+
+	// The marker is no address: nobody can sign up with it and pass for
+	// the operator.
+	res := w.app.client().postForm("/signup", url.Values{"name": {"Mallory"}, "email": {"(command line)"}, "password": {strongPassword}})
+	assertStatus(t, res, http.StatusUnprocessableEntity)
+	// And a line whose actor is an account is that account's, whatever
+	// address it names.
+	if _, err := w.app.db.Write.Exec(w.app.db.Rebind(`INSERT INTO activity (user_id, actor_id, actor_email, kind, created_at) VALUES (?, ?, ?, 'account_enabled', ?)`),
+		w.userID, w.adminID, "(command line)", w.app.clock.Now().Unix()+60); err != nil {
+		t.Fatal(err)
+	}
+	assertContains(t, bob.get("/settings/activity"), "Enabled the account — by an administrator ((command line))")
+	if n := strings.Count(bob.get("/settings/activity").body, "by the operator (command line)"); n != 5 {
+		t.Fatalf("%d lines read as the operator's, want 5", n)
+	}
 }
 
 // TestAdminSearch: a prefix of the address or name, case aside, 50 a

@@ -113,6 +113,7 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 	var he *echo.HTTPError
 	var tooMany *errTooMany
 	var denied *forbidden
+	var impossible *conflict
 	if errors.As(err, &denied) && strings.HasPrefix(c.Request().URL.Path, "/api/") {
 		// An HTML page never answers /api/ (DESIGN.md, "API").
 		_ = c.JSON(http.StatusForbidden, map[string]string{"error": "forbidden"})
@@ -121,6 +122,8 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 	switch {
 	case errors.As(err, &denied):
 		status, heading, message = http.StatusForbidden, "Not allowed", denied.message
+	case errors.As(err, &impossible):
+		status, heading, message = http.StatusConflict, "That can't be done", impossible.message
 	case errors.As(err, &tooMany):
 		status, heading = http.StatusTooManyRequests, "Too many attempts"
 		c.Response().Header().Set("Retry-After", tooMany.retryAfter())

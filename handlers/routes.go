@@ -106,6 +106,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.POST("/admin/users/:id/enable", h.adminEnable, perIP, admin, perUser)
 	e.POST("/admin/users/:id/signout", h.adminSignOut, perIP, admin, perUser)
 	e.POST("/admin/users/:id/reset-2fa", h.adminReset2FA, perIP, admin, perUser)
+	e.POST("/admin/users/:id/resend-confirmation", h.adminResendConfirmation, perIP, admin, perUser)
 	e.POST("/admin/users/:id/delete", h.adminDelete, perIP, admin, perUser)
 
 	// The user's own security activity (activity.go).
