@@ -185,8 +185,10 @@ type ActivityLine struct {
 	Device   string
 	IP       string
 	At       time.Time
-	// SessionID is the session a sign-in started (for "this wasn't me").
+	// SessionID is the session a sign-in started (for "this wasn't me"),
+	// and Live whether that session still exists.
 	SessionID string
+	Live      bool
 	SignIn    bool
 }
 
@@ -208,7 +210,7 @@ func (l ActivityLine) Words() string {
 
 // describe turns a stored line into words.
 func (s *Service) describe(a db.Activity) ActivityLine {
-	l := ActivityLine{ID: a.ID, Device: a.Device, IP: a.IP, At: a.CreatedAt, SessionID: a.SessionID,
+	l := ActivityLine{ID: a.ID, Device: a.Device, IP: a.IP, At: a.CreatedAt, SessionID: a.SessionID, Live: a.Live,
 		SignIn: a.Kind == string(KindSignIn)}
 	words, ok := activityWords[ActivityKind(a.Kind)]
 	if !ok {

@@ -19,16 +19,18 @@
 // server at $TEST_DATABASE_URL or of one it starts with .ci/postgres.
 //
 // Issue 20's scenarios (scale.go) run the same requests on a database
-// seeded with a million users, two million sessions and a million links
-// (seed.go, bulk-inserted once per run and deleted after) against the empty
-// one, a user with 10,000 sessions against one with one, the cleanup of a
+// seeded with a million users, two million sessions, a million links and
+// five million lines of activity (seed.go, bulk-inserted once per run and
+// deleted after) against the empty one, issue 19's admin search and
+// activity log on that database against bare Echo, a user with 10,000 sessions against one with one, the cleanup of a
 // million expired rows, signups against the raw hash rate, the SQLite
 // writer's own ceiling and a 2,000-connection flood. With -growth
 // (growth.go) it measures how the cost of a request grows and draws it.
 //
 // It talks to the app over HTTP, except that it writes seeded rows into
 // SQLite files with the SQLite driver before (and, for the many-sessions
-// user, while) an instance serves them (seed.go, seed_admin.go), and runs
+// user and the admin's own activity, while) an instance serves them
+// (seed.go, seed_admin.go), and runs
 // `latchkey user promote`, the binary's own command. It may import auth (the password
 // parameters of the raw-rate baseline), internal/apptest (which builds,
 // starts and stops the binary, as for the tests), internal/dbtest (the
@@ -43,7 +45,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -205,12 +206,21 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 		}
 		return run
 	}
-	var signupRate float64
-	if o.only.MatchString(nameAdminSearch) || o.only.MatchString(nameActivity) {
-		if err := b.seedAdminArea(ctx, bin); err != nil {
-			return nil, fmt.Errorf("seed the admin area: %w\n%s", err, a.LogTail(20))
+	// On SQLite the admin area's scenarios run on the seeded database
+	// (with the seeded rows, below); on PostgreSQL, unseeded, here.
+	postgresOnly := func(run func(context.Context) (row, error)) func(context.Context) (row, error) {
+		if o.db != "postgres" {
+			return nil
+		}
+		return run
+	}
+	if o.db == "postgres" && (o.only.MatchString(nameAdminSearch) || o.only.MatchString(nameActivity)) {
+		fmt.Fprintln(os.Stderr, "bench: the admin scenarios run unseeded on PostgreSQL")
+		if err := promote(ctx, bin, a, s.email, o.appEnv); err != nil {
+			return nil, err
 		}
 	}
+	var signupRate float64
 
 	// The table follows the issue's order; the 429 flood runs last, on its
 	// own instance.
@@ -250,12 +260,12 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 			return r, err
 		}},
 		{nameWriter, sqliteOnly(func(ctx context.Context) (row, error) { return b.writerCeiling(ctx, bin, dir, signupRate) })},
-		{nameAdminSearch, func(ctx context.Context) (row, error) {
+		{nameAdminSearch, postgresOnly(func(ctx context.Context) (row, error) {
 			return b.replayGET(ctx, nameAdminSearch, adminSearchPath, http.Header{"Cookie": {s.browser.cookieHeader()}}, 0.2)
-		}},
-		{nameActivity, func(ctx context.Context) (row, error) {
+		})},
+		{nameActivity, postgresOnly(func(ctx context.Context) (row, error) {
 			return b.replayGET(ctx, nameActivity, "/settings/activity", http.Header{"Cookie": {s.browser.cookieHeader()}}, 0.2)
-		}},
+		})},
 		{nameStaticCSS, func(ctx context.Context) (row, error) {
 			// As a browser asks for it: the app picks the brotli form it
 			// compressed at start; the baseline sends the same bytes.
@@ -266,7 +276,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 			return b.cleanupScenario(ctx, bin, dir, expired, append(raised, o.appEnv...))
 		})},
 	} {
-		if sc.name == "seeded" && o.db == "sqlite" && o.only.MatchString(nameSeededDashboard+"|"+nameSeededSettings+"|"+nameSeededLogin) {
+		if sc.name == "seeded" && o.db == "sqlite" && o.only.MatchString(seededNames) {
 			more, err := b.seeded(ctx, bin, dir, append(raised, o.appEnv...))
 			if err != nil {
 				return nil, err
@@ -332,37 +342,6 @@ const (
 	nameAdminSearch  = "GET /admin/users?q=…, 1M users"
 	nameActivity     = "GET /settings/activity, 5M lines"
 )
-
-// adminSearchPath is a prefix search that lists a full page of the
-// seeded accounts (seed0004200 … seed0004299 match).
-const adminSearchPath = "/admin/users?q=SEED00042"
-
-// seedAdminArea makes the bench user an administrator with the binary's
-// `user promote`, then, on SQLite, fills the database with seedUsers users
-// and seedActivity lines of activity (a few with -quick): the admin
-// scenarios measure their pages on a database of that size.
-func (b *bench) seedAdminArea(ctx context.Context, bin string) error {
-	cmd := exec.CommandContext(ctx, bin, "user", "promote", b.seed.email)
-	cmd.Env = apptest.Env(b.app.Database, b.app.Addr, append([]string{"LOG_LEVEL=warn"}, b.o.appEnv...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("latchkey user promote: %w\n%s", err, out)
-	}
-	if b.o.db != "sqlite" {
-		fmt.Fprintln(os.Stderr, "bench: the admin scenarios run unseeded on PostgreSQL")
-		return nil
-	}
-	users, activity := seedUsers, seedActivity
-	if b.o.quick {
-		users, activity = seedUsersQuick, seedActivityQuick
-	}
-	start := time.Now()
-	fmt.Fprintf(os.Stderr, "bench: seeding %d users and %d lines of activity\n", users, activity)
-	if err := seedAdmin(ctx, b.app.Database, users, activity, b.seed.email); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "bench: seeded in %s\n", time.Since(start).Round(time.Second))
-	return nil
-}
 
 // seeded is what the scenarios need: a user, a signed-in session, a CSRF
 // cookie and the hashed name of the stylesheet.

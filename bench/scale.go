@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,9 @@ const (
 	nameSeededDashboard = "GET /dashboard, seeded database"
 	nameSeededSettings  = "GET /settings, seeded database"
 	nameSeededLogin     = "POST /login, seeded database"
+	nameSeededLoginPage = "GET /login, seeded database"
+	nameSeededAPI       = "GET /api/auth/session, seeded database"
+	nameSeededSignup    = "POST /signup, seeded database"
 	nameManySessions    = "GET /settings, 10,000 sessions"
 	nameCleanup         = "GET /dashboard during the cleanup"
 	nameSignup          = "POST /signup"
@@ -33,14 +37,20 @@ const (
 	nameLoginFlood2000  = "POST /login flood, 2,000 conns"
 )
 
+// seededNames are the scenarios of the seeded database: issue 20's
+// comparisons with the empty one, and issue 19's admin area and activity
+// log against bare Echo.
+var seededNames = strings.Join([]string{nameSeededDashboard, nameSeededSettings, nameSeededLogin,
+	regexp.QuoteMeta(nameSeededLoginPage), nameSeededAPI, nameSeededSignup, regexp.QuoteMeta(nameAdminSearch), nameActivity}, "|")
+
 // seedSizes are the seeded databases of a run: -quick uses small ones, as
 // the harness is what it tests.
 func seedSizes(o options) (big, expired seedCounts) {
 	if o.quick {
-		return seedCounts{users: 2000, sessions: 4000, tokens: 2000},
+		return seedCounts{users: 2000, sessions: 4000, tokens: 2000, activity: 10_000},
 			seedCounts{users: 200, sessions: 2000, tokens: 2000, expired: true}
 	}
-	return seedCounts{users: 1_000_000, sessions: 2_000_000, tokens: 1_000_000},
+	return seedCounts{users: 1_000_000, sessions: 2_000_000, tokens: 1_000_000, activity: 5_000_000},
 		seedCounts{users: 100_000, sessions: 1_000_000, tokens: 1_000_000, expired: true}
 }
 
@@ -97,6 +107,14 @@ func (b *bench) startSeeded(ctx context.Context, bin, dir, name string, c seedCo
 	}
 	s := &seededApp{app: a, email: "bench-" + name + "@example.com", c: c, took: took}
 	s.user, _, err = signUp(a.base, "Bench Marker", s.email)
+	if err == nil && c.activity > 0 {
+		// The admin area's scenarios: the user is an administrator with
+		// a log of its own.
+		err = addOwnActivity(ctx, path, s.email, seedOwnActivity)
+		if err == nil {
+			err = promote(ctx, bin, a, s.email, env)
+		}
+	}
 	if err != nil {
 		a.stop()
 		return nil, fmt.Errorf("%s: %w\n%s", name, err, a.LogTail(20))
@@ -129,6 +147,13 @@ func (b *bench) seeded(ctx context.Context, bin, dir string, env []string) ([]ro
 // signed in on a fresh account) with the seeded one.
 func (b *bench) seededScenarios(ctx context.Context, ref browser, refEmail string, s *seededApp) ([]row, error) {
 	note := fmt.Sprintf("baseline: the same request on the empty database; seeded with %s in %s", s.c, s.took.Round(time.Second))
+	bearer := func(base, email string) (func(int) (*http.Request, error), error) {
+		tok, err := apiSignIn(base, email, benchPassword)
+		if err != nil {
+			return nil, err
+		}
+		return getRequest(base, "/api/auth/session", http.Header{"Authorization": {"Bearer " + tok}}), nil
+	}
 	var rows []row
 	for _, sc := range []struct {
 		name string
@@ -148,6 +173,40 @@ func (b *bench) seededScenarios(ctx context.Context, ref browser, refEmail strin
 			refLogin := loginRequests(b.app.base, browser{csrf: ref.csrf}, func(int64) (string, string) { return refEmail, benchPassword })
 			appLogin := loginRequests(s.app.base, browser{csrf: s.user.csrf}, func(int64) (string, string) { return s.email, benchPassword })
 			return b.on(s.app).compare(ctx, nameSeededLogin, 0.9, b.o.conns, refLogin, appLogin, note, http.StatusSeeOther)
+		}},
+		{nameSeededLoginPage, func() (row, error) {
+			return b.on(s.app).compare(ctx, nameSeededLoginPage, 0.9, b.o.conns,
+				getRequest(b.app.base, "/login", nil), getRequest(s.app.base, "/login", nil), note, http.StatusOK)
+		}},
+		{nameSeededAPI, func() (row, error) {
+			refAPI, err := bearer(b.app.base, refEmail)
+			if err != nil {
+				return row{name: nameSeededAPI}, err
+			}
+			appAPI, err := bearer(s.app.base, s.email)
+			if err != nil {
+				return row{name: nameSeededAPI}, err
+			}
+			return b.on(s.app).compare(ctx, nameSeededAPI, 0.9, b.o.conns, refAPI, appAPI, note, http.StatusOK)
+		}},
+		{nameSeededSignup, func() (row, error) {
+			refSignup, err := signupRequests(b.app.base)
+			if err != nil {
+				return row{name: nameSeededSignup}, err
+			}
+			appSignup, err := signupRequests(s.app.base)
+			if err != nil {
+				return row{name: nameSeededSignup}, err
+			}
+			return b.on(s.app).compare(ctx, nameSeededSignup, 0.9, b.o.conns, refSignup, appSignup, note, http.StatusSeeOther)
+		}},
+		// Issue 19: the admin area's search and the activity log, on the
+		// seeded database, against bare Echo replaying their bytes.
+		{nameAdminSearch, func() (row, error) {
+			return b.on(s.app).replayGET(ctx, nameAdminSearch, adminSearchPath, http.Header{"Cookie": {s.user.cookieHeader()}}, 0.2)
+		}},
+		{nameActivity, func() (row, error) {
+			return b.on(s.app).replayGET(ctx, nameActivity, "/settings/activity", http.Header{"Cookie": {s.user.cookieHeader()}}, 0.2)
 		}},
 	} {
 		if !b.o.only.MatchString(sc.name) {
@@ -214,22 +273,9 @@ func addSessions(ctx context.Context, path, email string, n int) error {
 // argon2id hashing rate.
 func (b *bench) signupScenario(ctx context.Context) (row, error) {
 	name := nameSignup
-	br, err := newBrowser(b.app.base)
+	signups, err := signupRequests(b.app.base)
 	if err != nil {
 		return row{name: name}, err
-	}
-	var n atomic.Int64
-	run := time.Now().UnixNano()
-	signups := func(int) (*http.Request, error) {
-		form := url.Values{"name": {"New Person"}, "email": {fmt.Sprintf("new%d-%d@example.com", run, n.Add(1))},
-			"password": {benchPassword}, "_csrf": {br.csrf}}
-		req, err := http.NewRequest(http.MethodPost, b.app.base+"/signup", strings.NewReader(form.Encode()))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Cookie", "_csrf="+br.csrf)
-		return req, nil
 	}
 	m, err := b.alternate(ctx, name,
 		func() (result, error) { return argon2HashRate(ctx, benchPassword, b.o.window) },
@@ -242,6 +288,28 @@ func (b *bench) signupScenario(ctx context.Context) (row, error) {
 	r := b.ratioRow(name, m, result.rate, 0.85, http.StatusSeeOther)
 	r.statusNotes = "baseline: raw argon2id hashes/s (new salt each)"
 	return r, nil
+}
+
+// signupRequests post the signup form with a new address each time, from
+// one browser of base's.
+func signupRequests(base string) (func(int) (*http.Request, error), error) {
+	br, err := newBrowser(base)
+	if err != nil {
+		return nil, err
+	}
+	var n atomic.Int64
+	run := time.Now().UnixNano()
+	return func(int) (*http.Request, error) {
+		form := url.Values{"name": {"New Person"}, "email": {fmt.Sprintf("new%d-%d@example.com", run, n.Add(1))},
+			"password": {benchPassword}, "_csrf": {br.csrf}}
+		req, err := http.NewRequest(http.MethodPost, base+"/signup", strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", "_csrf="+br.csrf)
+		return req, nil
+	}, nil
 }
 
 // writerCeiling is the SQLite writer alone: one connection with the app's

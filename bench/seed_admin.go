@@ -5,92 +5,52 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os/exec"
 	"time"
 
-	// The SQLite driver: the seeding writes straight into the app's
-	// database file with bulk inserts, not through its pages.
-	_ "github.com/mattn/go-sqlite3"
+	"latchkey/internal/apptest"
 )
 
-// The admin area's and the activity log's scenarios run on a database of
-// this many users and lines of activity (issue 19); -quick seeds a few.
-const (
-	seedUsers         = 1_000_000
-	seedActivity      = 5_000_000
-	seedUsersQuick    = 2_000
-	seedActivityQuick = 10_000
-	// seedOwnActivity lines of the activity go to the signed-in bench
-	// user, so /settings/activity shows a full page with more behind it.
-	seedOwnActivity = 500
-	seedBatch       = 250_000
-)
+// The admin area's and the activity log's scenarios (issue 19) run on the
+// seeded database (seed.go), which holds seedCounts.activity lines of
+// activity spread over its users; seedOwnActivity more go to the
+// signed-in bench user, so /settings/activity shows a full page with more
+// behind it.
+const seedOwnActivity = 500
 
-// seedAdmin fills the SQLite database at path, already migrated by the
-// app, with users made-up accounts (seed0000001@example.com …, named "Seeded
-// User 1" …) and activity lines spread over them, seedOwnActivity of them
-// the account whose address is owner, all within the retention so the app's cleanup
-// keeps them. It writes in batches of seedBatch rows, each one transaction
-// of one INSERT … SELECT, beside the running app (WAL, busy timeout).
-// Another seeding (sessions, tokens) can run after it on the same file.
-func seedAdmin(ctx context.Context, path string, users, activity int, owner string) error {
-	v := url.Values{"_journal_mode": {"WAL"}, "_busy_timeout": {"30000"}, "_txlock": {"immediate"}, "_synchronous": {"OFF"}}
+// adminSearchPath is a prefix search that lists a full page of the
+// seeded accounts (seeded00004200 … seeded00004299 match).
+const adminSearchPath = "/admin/users?q=SEEDED000042"
+
+// addOwnActivity writes n lines of activity for the account at owner into
+// the SQLite database at path, beside the running app (WAL, busy
+// timeout), in one INSERT … SELECT.
+func addOwnActivity(ctx context.Context, path, owner string, n int) error {
+	v := url.Values{"_journal_mode": {"WAL"}, "_busy_timeout": {"30000"}, "_txlock": {"immediate"}}
 	d, err := sql.Open("sqlite3", "file:"+path+"?"+v.Encode())
 	if err != nil {
-		return fmt.Errorf("seed: %w", err)
+		return fmt.Errorf("own activity: %w", err)
 	}
 	defer d.Close()
-	d.SetMaxOpenConns(1)
-	now := time.Now().Unix()
-	var first, ownerID int64
-	if err := d.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM users`).Scan(&first); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	if err := d.QueryRowContext(ctx, `SELECT id FROM users WHERE email_key = ?`, owner).Scan(&ownerID); err != nil {
-		return fmt.Errorf("seed: the owner %s: %w", owner, err)
-	}
-	batches := func(total int, insert func(from, to int) error) error {
-		for from := 1; from <= total; from += seedBatch {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := insert(from, min(total, from+seedBatch-1)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	err = batches(users, func(from, to int) error {
-		_, err := d.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-			INSERT INTO users (name, name_key, email, email_key, email_verified_at, created_at, updated_at)
-			SELECT 'Seeded User ' || i, 'seeded user ' || i, printf('seed%07d@example.com', i), printf('seed%07d@example.com', i), ?, ?, ?
-			FROM n`, from, to, now, now, now)
-		if err != nil {
-			return fmt.Errorf("seed users: %w", err)
-		}
-		return nil
-	})
+	_, err = d.ExecContext(ctx, fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
+		INSERT INTO activity (user_id, kind, method, device, ip, created_at)
+		SELECT (SELECT id FROM users WHERE email_key = ?),
+			CASE i %% 3 WHEN 0 THEN 'sign_in' WHEN 1 THEN 'sign_in_failed' ELSE 'name_changed' END,
+			'password', 'Firefox on macOS', '203.0.113.' || (i %% 250), ? - i * 60
+		FROM n`, n), owner, time.Now().Unix())
 	if err != nil {
-		return err
+		return fmt.Errorf("own activity of %s: %w", owner, err)
 	}
-	err = batches(activity, func(from, to int) error {
-		_, err := d.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-			INSERT INTO activity (user_id, kind, method, device, ip, created_at)
-			SELECT CASE WHEN i <= ? THEN ? ELSE ? + i % ? END,
-				CASE i % 3 WHEN 0 THEN 'sign_in' WHEN 1 THEN 'sign_in_failed' ELSE 'name_changed' END,
-				'password', 'Firefox on macOS', '203.0.113.' || (i % 250), ? - i % 86400
-			FROM n`, from, to, seedOwnActivity, ownerID, first, max(users, 1), now)
-		if err != nil {
-			return fmt.Errorf("seed activity: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	// What the planner knows of the tables, as after a real deployment's
-	// ANALYZE; the searches use their indexes without it too.
-	if _, err := d.ExecContext(ctx, `ANALYZE`); err != nil {
-		return fmt.Errorf("seed: analyze: %w", err)
+	return nil
+}
+
+// promote makes the account at email an administrator of the instance a
+// with the binary's own `latchkey user promote`.
+func promote(ctx context.Context, bin string, a *app, email string, env []string) error {
+	cmd := exec.CommandContext(ctx, bin, "user", "promote", email)
+	cmd.Env = apptest.Env(a.Database, a.Addr, append([]string{"LOG_LEVEL=warn"}, env...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("latchkey user promote: %w\n%s", err, out)
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ type Activity struct {
 	// password, token or code.
 	Detail    string
 	CreatedAt time.Time
+	// Live is whether the session a sign-in started still exists; filled
+	// by UserActivity only.
+	Live bool
 }
 
 const activityColumns = `id, user_id, actor_id, actor_email, kind, method, device, ip, session_id, detail, created_at`
@@ -76,17 +79,32 @@ func (q *Queries) UserActivity(ctx context.Context, userID int64, limit, offset 
 	defer rows.Close()
 	var out []Activity
 	for rows.Next() {
-		a, err := scanActivity(rows)
+		var live int
+		a, err := scanActivity(scanWith{rows, &live})
 		if err != nil {
 			return nil, fmt.Errorf("user activity: %w", err)
 		}
+		a.Live = live != 0
 		out = append(out, a)
 	}
 	return out, rows.Err()
 }
 
-const userActivityQuery = `SELECT ` + activityColumns + ` FROM activity WHERE user_id = ?
+// The page says which sign-ins' sessions still live ("this wasn't me" is
+// offered for those) by a lookup of each line's session by its key, so the
+// page costs the same however many sessions the user has.
+const userActivityQuery = `SELECT ` + activityColumns + `,
+	CASE WHEN session_id <> '' AND EXISTS (SELECT 1 FROM user_sessions s WHERE s.id = activity.session_id AND s.user_id = activity.user_id) THEN 1 ELSE 0 END
+	FROM activity WHERE user_id = ?
 	ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`
+
+// scanWith scans a row of activityColumns followed by more columns.
+type scanWith struct {
+	row  interface{ Scan(...any) error }
+	more *int
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.row.Scan(append(dest, s.more)...) }
 
 // ExplainUserActivity is the database's plan for a page of the user's
 // log, for the test that holds it to its index.

@@ -16,17 +16,20 @@ import (
 // activityRows turns lines of the log into the view's rows. live, when not
 // nil, holds the ids of the user's sessions that still live (and are not
 // this one): their sign-ins get "this wasn't me".
-func activityRows(lines []accounts.ActivityLine, now time.Time, live map[string]bool) []views.ActivityRow {
+// activityRows are the lines as the pages show them. On the user's own
+// page (notMe) "this wasn't me" is offered for sign-ins whose session
+// still lives, but not for the one the user is reading the page in.
+func activityRows(lines []accounts.ActivityLine, now time.Time, notMe bool, current string) []views.ActivityRow {
 	out := make([]views.ActivityRow, len(lines))
 	for i, l := range lines {
 		out[i] = views.ActivityRow{ID: l.ID, Words: l.Words(), Ago: timetext.Since(now, l.At), At: l.At.UTC().Format(time.RFC3339),
-			NotMe: l.SignIn && live[l.SessionID]}
+			NotMe: notMe && l.SignIn && l.Live && l.SessionID != current}
 	}
 	return out
 }
 
 // activityPage is /settings/activity?page=N: the user's own log, newest
-// first, 50 a page.
+// first, accounts.ActivityPageSize a page.
 func (h *Handlers) activityPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, current := currentUser(c), currentSession(c)
@@ -35,24 +38,7 @@ func (h *Handlers) activityPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// "This wasn't me" is offered for sign-ins whose session still lives;
-	// a page without a sign-in that started one needs no list.
-	live := map[string]bool{}
-	for _, l := range lines {
-		if l.SignIn && l.SessionID != "" {
-			sessions, err := h.accounts.ListSessions(ctx, u.ID)
-			if err != nil {
-				return err
-			}
-			for _, s := range sessions {
-				if s.ID != current.ID {
-					live[s.ID] = true
-				}
-			}
-			break
-		}
-	}
-	v := views.Activity{Rows: activityRows(lines, h.now(), live), Page: page}
+	v := views.Activity{Rows: activityRows(lines, h.now(), true, current.ID), Page: page}
 	if page > 1 && page <= accounts.MaxListPage {
 		v.PrevURL = pageURL("/settings/activity", "", page-1)
 	}

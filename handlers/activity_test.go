@@ -216,7 +216,13 @@ func TestNotMeEndsThatSession(t *testing.T) {
 	assertContains(t, ada.get("/settings"), "Change your password now")
 	assertStatus(t, thief.get("/dashboard"), http.StatusSeeOther)
 	assertStatus(t, ada.get("/dashboard"), http.StatusOK)
-	assertContains(t, ada.get("/settings/activity"), "Ended a session")
+	page = ada.get("/settings/activity")
+	assertContains(t, page, "Ended a session")
+	// The sign-in stays in the log, its session gone: no button for it.
+	assertContains(t, page, "Signed in with a password — Chrome on Windows")
+	if n := strings.Count(page.body, "This wasn't me"); n != 0 {
+		t.Fatalf("%d \"this wasn't me\" buttons after that session ended, want 0", n)
+	}
 }
 
 // TestActivityPages: 25 a page, newest first, a link to older ones.

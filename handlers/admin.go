@@ -184,7 +184,7 @@ func (h *Handlers) renderAdminUser(c echo.Context, status int, failed string, er
 	for _, cn := range a.Connections {
 		v.Connections = append(v.Connections, cn.ProviderName)
 	}
-	v.Activity = activityRows(a.Activity, now, nil)
+	v.Activity = activityRows(a.Activity, now, false, "")
 	if sess := currentSession(c); h.accounts.RecentlySignedIn(sess, h.cfg.SudoWindow) {
 		v.SudoUntil = timetext.Clock(sess.AuthenticatedAt.Add(h.cfg.SudoWindow))
 	}
