@@ -230,7 +230,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 		run  func(context.Context) (row, error)
 	}{
 		{nameLoginPage, func(ctx context.Context) (row, error) {
-			return b.replayGET(ctx, nameLoginPage, "/login", nil, 0.55)
+			return b.replayGET(ctx, nameLoginPage, "/login", nil, 0.65)
 		}},
 		{nameDashboard, func(ctx context.Context) (row, error) {
 			return b.replayGET(ctx, nameDashboard, "/dashboard", http.Header{"Cookie": {s.browser.cookieHeader()}}, dashboardTarget(o))
@@ -269,7 +269,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 		{nameStaticCSS, func(ctx context.Context) (row, error) {
 			// As a browser asks for it: the app picks the brotli form it
 			// compressed at start; the baseline sends the same bytes.
-			return b.replayGET(ctx, nameStaticCSS, s.cssPath, http.Header{"Accept-Encoding": {browserAcceptEncoding}}, 0.8)
+			return b.replayGET(ctx, nameStaticCSS, s.cssPath, http.Header{"Accept-Encoding": {browserAcceptEncoding}}, 0.85)
 		}},
 		{nameCleanup, sqliteOnly(func(ctx context.Context) (row, error) {
 			_, expired := seedSizes(o)
@@ -782,7 +782,7 @@ func (b *bench) limitedFlood(ctx context.Context) (row, error) {
 	if err != nil {
 		return row{name: name}, err
 	}
-	r := b.ratioRow(name, m, func(x result) float64 { return x.rateOf(http.StatusTooManyRequests) }, 0.4,
+	r := b.ratioRow(name, m, func(x result) float64 { return x.rateOf(http.StatusTooManyRequests) }, 0.6,
 		http.StatusTooManyRequests, http.StatusSeeOther, http.StatusUnprocessableEntity)
 	refused := m.app.doneBy[http.StatusTooManyRequests]
 	r.checks = append(r.checks,

@@ -17,7 +17,7 @@ func dashboardTarget(o options) float64 {
 	if o.db == "postgres" {
 		return 0.2
 	}
-	return 0.35
+	return 0.45
 }
 
 // postgresSchema is a new schema for the app on the server at

@@ -81,6 +81,10 @@ func newRequestID() string {
 // request id, client IP, and the user id on signed-in pages and on the
 // request that signs in. It logs the path without the query string (token
 // links carry their secret there) and never a header, cookie or form value.
+// A static file answered without an error is logged at debug level only,
+// as Phoenix's Plug.Static sits before its request logger: a page view
+// fetches several, their names are fingerprinted, and the line cost a
+// tenth of serving one.
 func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -89,6 +93,17 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		status := c.Response().Status
+		level := slog.LevelInfo
+		switch {
+		case status >= 500:
+			level = slog.LevelError
+		case status < 400 && strings.HasPrefix(c.Request().URL.Path, "/static/"):
+			level = slog.LevelDebug
+		}
+		ctx := c.Request().Context()
+		if !h.log.Enabled(ctx, level) {
+			return nil
+		}
 		attrs := []slog.Attr{
 			slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path),
@@ -102,11 +117,7 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if id, ok := c.Get(ctxSignedIn).(int64); ok {
 			attrs = append(attrs, slog.Int64("user_id", id))
 		}
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		}
-		h.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+		h.log.LogAttrs(ctx, level, "request", attrs...)
 		return nil
 	}
 }

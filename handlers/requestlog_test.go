@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"latchkey/static"
 )
@@ -152,4 +156,34 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 		t.Errorf("%d request lines for %d requests", n, 2*len(routes))
 	}
 	t.Logf("%d routes × 2 passes, %d secrets checked against %d bytes of log", len(routes), len(secrets), len(logs))
+}
+
+// TestStaticFilesLoggedOnlyWhenWrong: at the default level a static file
+// answered 200 or 304 writes no line, one that fails does, and a page
+// always does.
+func TestStaticFilesLoggedOnlyWhenWrong(t *testing.T) {
+	var buf strings.Builder
+	h := &Handlers{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	e := echo.New()
+	for _, tc := range []struct {
+		path   string
+		status int
+		logged bool
+	}{
+		{"/static/app.0123abcd.css", http.StatusOK, false},
+		{"/static/app.0123abcd.css", http.StatusNotModified, false},
+		{"/static/nothing.css", http.StatusNotFound, true},
+		{"/login", http.StatusOK, true},
+		{"/static-looking-page", http.StatusOK, true},
+	} {
+		buf.Reset()
+		c := e.NewContext(httptest.NewRequest(http.MethodGet, tc.path, nil), httptest.NewRecorder())
+		err := h.logRequests(func(c echo.Context) error { return c.NoContent(tc.status) })(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(buf.String(), "path="+tc.path); got != tc.logged {
+			t.Errorf("GET %s answered %d: logged %v, want %v\n%s", tc.path, tc.status, got, tc.logged, buf.String())
+		}
+	}
 }

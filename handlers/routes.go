@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"runtime"
+
 	"github.com/labstack/echo/v4"
 
 	"latchkey/db"
@@ -9,7 +11,8 @@ import (
 // Routes is every route of the application, its handler and its guards:
 // one table to read.
 //
-// Middleware order, outermost first: request id, request log (sees the
+// Middleware order, outermost first: the door of the routes marked gate
+// (before routing; admission.go), request id, request log (sees the
 // final status), panic recovery (which also renders every error page, so
 // a panic in the error handler is caught too), security headers, body
 // limit, session load/save, CSRF. Routes marked h.limits.perIP are rate
@@ -17,6 +20,16 @@ import (
 // per signed-in user; /login, /verify-email and the settings forms also
 // limit failed passwords per (IP, email) inside the handler.
 func (h *Handlers) Routes(e *echo.Echo) {
+	// The public routes that hash a password wait at a door before
+	// everything else once a few of them per hashing slot are inside
+	// (admission.go); gate marks them below.
+	slots := h.cfg.HashConcurrency
+	if slots <= 0 {
+		slots = runtime.GOMAXPROCS(0)
+	}
+	door := newAdmission(slots)
+	gate := door.hashes
+	e.Pre(door.door)
 	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS, h.accounts.ProviderOrigins()),
 		limitBody(maxBodyBytes), h.loadSession(), h.csrf(), withOrigin)
 
@@ -26,9 +39,9 @@ func (h *Handlers) Routes(e *echo.Echo) {
 
 	// Password accounts (auth.go).
 	e.GET("/signup", h.signupPage)
-	e.POST("/signup", h.signup, h.limits.perIP)
+	gate(e.POST("/signup", h.signup, h.limits.perIP))
 	e.GET("/login", h.loginPage)
-	e.POST("/login", h.login, h.limits.perIP)
+	gate(e.POST("/login", h.login, h.limits.perIP))
 	e.POST("/logout", h.logout)
 	// The second step of a sign-in when the account has a second factor
 	// (twofactor.go): not signed in until its code is given.
@@ -41,11 +54,11 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/login/email/confirm", h.confirmLoginPage)
 	e.POST("/login/email/confirm", h.confirmLogin, h.limits.perIP)
 	e.GET("/verify-email", h.verifyEmailPage)
-	e.POST("/verify-email", h.verifyEmail, h.limits.perIP)
+	gate(e.POST("/verify-email", h.verifyEmail, h.limits.perIP))
 	e.GET("/forgot-password", h.forgotPasswordPage)
 	e.POST("/forgot-password", h.forgotPassword, h.limits.perIP)
 	e.GET("/reset-password", h.resetPasswordPage)
-	e.POST("/reset-password", h.resetPassword, h.limits.perIP)
+	gate(e.POST("/reset-password", h.resetPassword, h.limits.perIP))
 	e.GET("/auth/error", h.authError)
 
 	// Identity providers (oauth.go): GitHub, Google, a generic OpenID
@@ -129,7 +142,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	e.GET("/api/openapi.json", serveOpenAPI)
 	e.GET("/api/auth/session", h.apiSession, h.apiSignedIn)
 	e.GET("/api/auth/csrf", h.apiCSRF)
-	e.POST("/api/auth/token", h.apiToken, perIP)
+	gate(e.POST("/api/auth/token", h.apiToken, perIP))
 	e.POST("/api/auth/refresh", h.apiRefresh, perIP)
 	e.POST("/api/auth/revoke", h.apiRevoke, api)
 	e.GET("/api/notes", h.apiNotes, api)
