@@ -93,6 +93,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	if cmd == "serve" {
+		buf := newLogBuffer(stderr)
+		defer buf.Close()
+		log = slog.New(logHandler{newLogger(buf, cfg.LogLevel).Handler(), buf})
+	}
 	slog.SetDefault(log)
 	d, err := db.Connect(ctx, cfg.DatabaseURL, cfg.DatabasePath)
 	if err != nil {
