@@ -159,6 +159,17 @@ func (b *bench) seededScenarios(ctx context.Context, ref browser, refEmail strin
 		name string
 		run  func() (row, error)
 	}{
+		// Issue 19: the admin area's search and the activity log, on the
+		// seeded database, against bare Echo replaying their bytes. They
+		// come first: the sign-in comparison below adds a thousand
+		// sign-ins to the user's log in a minute, which no one's log
+		// looks like.
+		{nameAdminSearch, func() (row, error) {
+			return b.on(s.app).replayGET(ctx, nameAdminSearch, adminSearchPath, http.Header{"Cookie": {s.user.cookieHeader()}}, 0.2)
+		}},
+		{nameActivity, func() (row, error) {
+			return b.on(s.app).replayGET(ctx, nameActivity, "/settings/activity", http.Header{"Cookie": {s.user.cookieHeader()}}, 0.2)
+		}},
 		{nameSeededDashboard, func() (row, error) {
 			return b.on(s.app).compare(ctx, nameSeededDashboard, 0.9, b.o.conns,
 				withCookie(b.app.base, "/dashboard", ref), withCookie(s.app.base, "/dashboard", s.user), note, http.StatusOK)
@@ -199,14 +210,6 @@ func (b *bench) seededScenarios(ctx context.Context, ref browser, refEmail strin
 				return row{name: nameSeededSignup}, err
 			}
 			return b.on(s.app).compare(ctx, nameSeededSignup, 0.9, b.o.conns, refSignup, appSignup, note, http.StatusSeeOther)
-		}},
-		// Issue 19: the admin area's search and the activity log, on the
-		// seeded database, against bare Echo replaying their bytes.
-		{nameAdminSearch, func() (row, error) {
-			return b.on(s.app).replayGET(ctx, nameAdminSearch, adminSearchPath, http.Header{"Cookie": {s.user.cookieHeader()}}, 0.2)
-		}},
-		{nameActivity, func() (row, error) {
-			return b.on(s.app).replayGET(ctx, nameActivity, "/settings/activity", http.Header{"Cookie": {s.user.cookieHeader()}}, 0.2)
 		}},
 	} {
 		if !b.o.only.MatchString(sc.name) {
