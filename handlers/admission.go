@@ -31,7 +31,7 @@ type admission struct {
 // admittedPerSlot requests per hashing slot are let in at once: enough
 // that a slot never waits for the next request's session and form, few
 // enough that waiting happens at the door.
-const admittedPerSlot = 4
+const admittedPerSlot = 8
 
 func newAdmission(slots int) *admission {
 	return &admission{inside: make(chan struct{}, max(1, slots)*admittedPerSlot), routes: map[string]bool{}}
