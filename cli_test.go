@@ -280,9 +280,11 @@ func TestUserCLICreateRefusesBadName(t *testing.T) {
 	}
 }
 
-// latchkey user reset-2fa EMAIL turns the second factor off for a user who
-// lost both the app and the codes, and tells them.
-func TestUserReset2FA(t *testing.T) {
+// adaWithSecondFactor creates ada@example.com with the command line and
+// turns her authenticator app on through accounts, with the SECRET_KEY
+// the commands run with.
+func adaWithSecondFactor(t *testing.T) (*accounts.Service, db.User) {
+	t.Helper()
 	path := cliEnv(t)
 	t.Setenv("SECRET_KEY", testSecretKey)
 	ctx := context.Background()
@@ -308,6 +310,14 @@ func TestUserReset2FA(t *testing.T) {
 	if _, err := acc.ConfirmEnrolment(ctx, user, code, accounts.Origin{}); err != nil {
 		t.Fatal(err)
 	}
+	return acc, user
+}
+
+// latchkey user reset-2fa EMAIL turns the second factor off for a user who
+// lost both the app and the codes, and tells them.
+func TestUserReset2FA(t *testing.T) {
+	ctx := context.Background()
+	acc, user := adaWithSecondFactor(t)
 	out := mustRunCLI(t, "user", "reset-2fa", "ada@example.com")
 	if !strings.Contains(out, "turned off two-step verification for user") {
 		t.Fatalf("output: %q", out)
@@ -372,31 +382,8 @@ func TestUserCLIPromoteDemote(t *testing.T) {
 // as "the operator (command line)"; a deletion leaves none, its log going
 // with the account.
 func TestUserCLIWritesActivity(t *testing.T) {
-	path := cliEnv(t)
-	t.Setenv("SECRET_KEY", testSecretKey)
 	ctx := context.Background()
-	mustRunCLI(t, "user", "create", "--email", "ada@example.com", "--name", "Ada")
-	acc := openAccounts(t, path)
-	acc.SecretKey = bytes.Repeat([]byte{1}, 32)
-	acc, err := accounts.New(acc.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := acc.FindUser(ctx, "ada@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := acc.BeginEnrolment(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := totp.GenerateCode(e.Secret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := acc.ConfirmEnrolment(ctx, user, code, accounts.Origin{}); err != nil {
-		t.Fatal(err)
-	}
+	acc, user := adaWithSecondFactor(t)
 	count := func(where string, args ...any) int {
 		t.Helper()
 		var n int

@@ -3,34 +3,17 @@ package main
 import (
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"latchkey/internal/logtest"
 )
-
-// lockedBuilder is a strings.Builder the flusher and the test share.
-type lockedBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuilder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuilder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLogBuffer: an info line is held until the next flush (and reaches
 // the writer within logFlushEvery or so), a warning goes out at once with
 // what was held before it, and Close writes the rest.
 func TestLogBuffer(t *testing.T) {
-	var out lockedBuilder
+	var out logtest.Buffer
 	buf := newLogBuffer(&out)
 	log := slog.New(logHandler{slog.NewTextHandler(buf, nil), buf})
 
