@@ -7,11 +7,15 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"latchkey/handlers"
 )
 
-// logBuffer batches the server's log lines into few writes: it flushes
-// every logFlushEvery, when its 64 KiB fill, at once after a warning or an
-// error (logHandler), and when the server stops.
+// logBuffer batches the server's request log into few writes: it flushes
+// every logFlushEvery, when its 64 KiB fill, at once after any line that
+// is not a request line below warning level (logHandler: the start line,
+// the cleanup's and the mail worker's lines, every warning and error), and
+// when the server stops.
 //
 // Why: the request log is a line per request, and written one write(2) at
 // a time it cost a seventh of a cheap request's CPU (GET /login: 0.63 of
@@ -71,8 +75,10 @@ func (b *logBuffer) Close() error {
 	return b.Flush()
 }
 
-// logHandler flushes buf right after every record of level warning or
-// above, so that what an operator must see is never held back.
+// logHandler flushes buf right after every record but the request log's
+// below warning level, so that only the one line a request is batched and
+// what an operator must see (the start line a supervisor waits for, a
+// warning) is never held back.
 type logHandler struct {
 	slog.Handler
 	buf *logBuffer
@@ -80,7 +86,7 @@ type logHandler struct {
 
 func (h logHandler) Handle(ctx context.Context, r slog.Record) error {
 	err := h.Handler.Handle(ctx, r)
-	if r.Level >= slog.LevelWarn {
+	if r.Level >= slog.LevelWarn || r.Message != handlers.RequestLogMessage {
 		if ferr := h.buf.Flush(); err == nil {
 			err = ferr
 		}

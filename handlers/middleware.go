@@ -77,6 +77,10 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
+// RequestLogMessage is the message of the request log's lines, which
+// latchkey serve writes out in batches (package main, logbuffer.go).
+const RequestLogMessage = "request"
+
 // logRequests writes one line per request: method, path, status, duration,
 // request id, client IP, and the user id on signed-in pages and on the
 // request that signs in. It logs the path without the query string (token
@@ -117,7 +121,7 @@ func (h *Handlers) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if id, ok := c.Get(ctxSignedIn).(int64); ok {
 			attrs = append(attrs, slog.Int64("user_id", id))
 		}
-		h.log.LogAttrs(ctx, level, "request", attrs...)
+		h.log.LogAttrs(ctx, level, RequestLogMessage, attrs...)
 		return nil
 	}
 }
