@@ -75,6 +75,11 @@ func requestPathQueries(ctx context.Context, t *testing.T, d *DB, q *Queries) {
 	}
 	_, _, err = q.SessionUser(ctx, "s1")
 	must("SessionUser", err)
+	// The activity page: a page of the user's log, each sign-in's
+	// session looked up by its key.
+	must("AddActivity", q.AddActivity(ctx, Activity{UserID: u.ID, Kind: "sign_in", SessionID: "s1", CreatedAt: now}))
+	_, err = q.UserActivity(ctx, u.ID, 26, 0)
+	must("UserActivity", err)
 
 	// The JSON API's tokens: a bearer request reads one of the first two.
 	at, rt := []byte("access-token-hash-0123456789abcd"), []byte("refresh-token-hash-0123456789abc")
@@ -188,7 +193,7 @@ func sessionStoreQueries(postgres bool) []recorded {
 
 // bigTables are the tables that grow with the users: none may be read
 // whole by a query of a request path.
-var bigTables = []string{"users", "sessions", "user_sessions", "tokens", "outbox", "identities", "notes", "rate_limits", "api_tokens", "personal_access_tokens"}
+var bigTables = []string{"users", "sessions", "user_sessions", "tokens", "outbox", "identities", "notes", "rate_limits", "api_tokens", "personal_access_tokens", "activity"}
 
 // TestQueryPlansUseIndexes: every query a request sends, and every batch of
 // the cleanup, finds its rows through an index: on SQLite no plan step is

@@ -160,8 +160,12 @@ func TestUserActivityUsesIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := strings.Join(plan, "\n")
+	// The per-line check of the line's session (is it still live?) is
+	// the planner's to make: on an empty user_sessions table PostgreSQL
+	// rightly scans it, and TestQueryPlansUseIndexes holds it to its key
+	// once sequential scans are priced out.
 	if !strings.Contains(text, "activity_user_created_idx") || strings.Contains(text, "TEMP B-TREE") || strings.Contains(text, "Sort") ||
-		strings.Contains(text, "Seq Scan") {
+		strings.Contains(text, "Seq Scan on activity") {
 		t.Fatalf("the user's log is not read along its index:\n%s", text)
 	}
 }
