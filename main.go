@@ -205,7 +205,6 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, wor
 		RateBurst: cfg.RateLimitBurst, RateInterval: cfg.RateLimitInterval,
 		PasswordBurst: passwordBurst, PasswordInterval: passwordInterval,
 		SudoWindow: cfg.SudoWindow, SessionLifetime: cfg.SessionLifetime, SessionIdleTimeout: cfg.SessionIdleTimeout,
-		HashConcurrency: cfg.HashConcurrency,
 	}, d, acc, sessions, log, nil)
 	e, err := h.Server()
 	if err != nil {

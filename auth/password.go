@@ -64,6 +64,9 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.slots }
 
+// Slots is how many hashes may run at once.
+func (h *Hasher) Slots() int { return cap(h.slots) }
+
 // Runs is the number of argon2id hashes computed so far (Hash and Check;
 // a Check of a password typed in another form than its prepared one may
 // compute two).

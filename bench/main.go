@@ -199,17 +199,12 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 		return nil, fmt.Errorf("seed: %w\n%s", err, a.LogTail(20))
 	}
 	b := &bench{o: o, app: a, baseline: base, seed: s}
-	sqliteOnly := func(run func(context.Context) (row, error)) func(context.Context) (row, error) {
-		// The seeding and the writer's ceiling write SQLite files.
-		if o.db != "sqlite" {
-			return nil
-		}
-		return run
-	}
-	// On SQLite the admin area's scenarios run on the seeded database
-	// (with the seeded rows, below); on PostgreSQL, unseeded, here.
-	postgresOnly := func(run func(context.Context) (row, error)) func(context.Context) (row, error) {
-		if o.db != "postgres" {
+	// on keeps a scenario for one database only: the seeding and the
+	// writer's ceiling write SQLite files, and on SQLite the admin area's
+	// scenarios run on the seeded database (with the seeded rows, below),
+	// on PostgreSQL unseeded, here.
+	on := func(db string, run func(context.Context) (row, error)) func(context.Context) (row, error) {
+		if o.db != db {
 			return nil
 		}
 		return run
@@ -242,7 +237,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 			return b.replayAPI(ctx, nameAPINotes, "/api/notes", 5, 0.35)
 		}},
 		{"seeded", nil}, // the three seeded-database rows come here (below)
-		{nameManySessions, sqliteOnly(b.manySessions)},
+		{nameManySessions, on("sqlite", b.manySessions)},
 		{nameLoginPost, b.loginPost},
 		{nameLoginFlood, func(ctx context.Context) (row, error) {
 			return b.loginFlood(ctx, fmt.Sprintf("%s, %d conns", nameLoginFlood, o.floodConns), o.floodConns)
@@ -259,11 +254,11 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 			signupRate = r.appRate
 			return r, err
 		}},
-		{nameWriter, sqliteOnly(func(ctx context.Context) (row, error) { return b.writerCeiling(ctx, bin, dir, signupRate) })},
-		{nameAdminSearch, postgresOnly(func(ctx context.Context) (row, error) {
+		{nameWriter, on("sqlite", func(ctx context.Context) (row, error) { return b.writerCeiling(ctx, bin, dir, signupRate) })},
+		{nameAdminSearch, on("postgres", func(ctx context.Context) (row, error) {
 			return b.replayGET(ctx, nameAdminSearch, adminSearchPath, http.Header{"Cookie": {s.browser.cookieHeader()}}, 0.2)
 		})},
-		{nameActivity, postgresOnly(func(ctx context.Context) (row, error) {
+		{nameActivity, on("postgres", func(ctx context.Context) (row, error) {
 			return b.replayGET(ctx, nameActivity, "/settings/activity", http.Header{"Cookie": {s.browser.cookieHeader()}}, 0.2)
 		})},
 		{nameStaticCSS, func(ctx context.Context) (row, error) {
@@ -271,7 +266,7 @@ func runAll(ctx context.Context, o options) ([]row, error) {
 			// compressed at start; the baseline sends the same bytes.
 			return b.replayGET(ctx, nameStaticCSS, s.cssPath, http.Header{"Accept-Encoding": {browserAcceptEncoding}}, 0.85)
 		}},
-		{nameCleanup, sqliteOnly(func(ctx context.Context) (row, error) {
+		{nameCleanup, on("sqlite", func(ctx context.Context) (row, error) {
 			_, expired := seedSizes(o)
 			return b.cleanupScenario(ctx, bin, dir, expired, append(raised, o.appEnv...))
 		})},

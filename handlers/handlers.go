@@ -52,10 +52,6 @@ type Config struct {
 	// cookie lasts past its last re-issue.
 	SessionLifetime    time.Duration
 	SessionIdleTimeout time.Duration
-	// HashConcurrency is the hasher's slots (HASH_CONCURRENCY; 0 means
-	// GOMAXPROCS), which size the door of the hashing routes
-	// (admission.go).
-	HashConcurrency int
 }
 
 // Handlers holds the dependencies of every handler; New builds it, and

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"runtime"
-
 	"github.com/labstack/echo/v4"
 
 	"latchkey/db"
@@ -23,11 +21,7 @@ func (h *Handlers) Routes(e *echo.Echo) {
 	// The public routes that hash a password wait at a door before
 	// everything else once a few of them per hashing slot are inside
 	// (admission.go); gate marks them below.
-	slots := h.cfg.HashConcurrency
-	if slots <= 0 {
-		slots = runtime.GOMAXPROCS(0)
-	}
-	door := newAdmission(slots)
+	door := newAdmission(h.accounts.Hasher.Slots())
 	gate := door.hashes
 	e.Pre(door.door)
 	e.Use(requestID, h.logRequests, h.recoverPanics, securityHeaders(h.cfg.HSTS, h.accounts.ProviderOrigins()),
