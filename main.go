@@ -239,7 +239,13 @@ func serve(ctx context.Context, cfg Config, d *db.DB, acc *accounts.Service, wor
 		}
 		return nil
 	})
-	return g.Wait()
+	err = g.Wait()
+	// From here run closes the database and flushes the log. A second
+	// signal (an orchestrator that repeats its SIGTERM, a second Ctrl-C)
+	// must not kill the process half-way through that, which is what the
+	// default handling that stop restores would do.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
+	return err
 }
 
 // cleanup runs accounts' cleanup every few minutes until ctx ends.
