@@ -89,6 +89,8 @@ type seededApp struct {
 	email string
 	c     seedCounts
 	took  time.Duration
+	// keep leaves the seeded file behind for -keep, to be looked at.
+	keep bool
 }
 
 // startSeeded seeds dir/name.db with c and starts an instance on it with
@@ -105,7 +107,7 @@ func (b *bench) startSeeded(ctx context.Context, bin, dir, name string, c seedCo
 	if err != nil {
 		return nil, err
 	}
-	s := &seededApp{app: a, email: "bench-" + name + "@example.com", c: c, took: took}
+	s := &seededApp{app: a, email: "bench-" + name + "@example.com", c: c, took: took, keep: b.o.keep}
 	s.user, _, err = signUp(a.base, "Bench Marker", s.email)
 	if err == nil && c.activity > 0 {
 		// The admin area's scenarios: the user is an administrator with
@@ -122,7 +124,12 @@ func (b *bench) startSeeded(ctx context.Context, bin, dir, name string, c seedCo
 	return s, nil
 }
 
-func (s *seededApp) stop() { s.app.stop(); removeDatabase(s.app.Database) }
+func (s *seededApp) stop() {
+	s.app.stop()
+	if !s.keep {
+		removeDatabase(s.app.Database)
+	}
+}
 
 // seeded seeds the big database, starts an instance on it, runs the
 // seeded scenarios against the empty instance and stops it again.

@@ -173,3 +173,34 @@ func TestPagesAreNeverCompressed(t *testing.T) {
 		t.Fatalf("only %d pages carried a CSRF token", withToken)
 	}
 }
+
+// TestStaticAnswersAskingForLess: the whole file goes out in one write,
+// but a request that asks for less still gets what HTTP promises: a Range
+// of the uncompressed file is a 206 with exactly those bytes, an
+// If-None-Match of its ETag a 304 with no body, and a stale validator the
+// whole file. Every 200 says it accepts ranges, as ServeContent's did.
+func TestStaticAnswersAskingForLess(t *testing.T) {
+	app := newTestApp(t)
+	path := static.Path("app.css")
+	asset, _ := static.Lookup(strings.TrimPrefix(path, "/static/"))
+	whole := asset.For(nil).Body
+
+	res, body := rawGet(t, app, path, nil)
+	if res.StatusCode != http.StatusOK || !bytes.Equal(body, whole) || res.Header.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("whole file: %d, %d bytes (want %d), Accept-Ranges %q", res.StatusCode, len(body), len(whole), res.Header.Get("Accept-Ranges"))
+	}
+	etag := res.Header.Get("Etag")
+
+	res, body = rawGet(t, app, path, map[string]string{"Range": "bytes=10-19"})
+	if res.StatusCode != http.StatusPartialContent || !bytes.Equal(body, whole[10:20]) || res.Header.Get("Content-Length") != "10" {
+		t.Fatalf("Range 10-19: %d, %q, Content-Length %q", res.StatusCode, body, res.Header.Get("Content-Length"))
+	}
+	res, body = rawGet(t, app, path, map[string]string{"If-None-Match": etag})
+	if res.StatusCode != http.StatusNotModified || len(body) != 0 {
+		t.Fatalf("If-None-Match of its ETag: %d, %d bytes", res.StatusCode, len(body))
+	}
+	res, body = rawGet(t, app, path, map[string]string{"If-None-Match": `"stale"`})
+	if res.StatusCode != http.StatusOK || !bytes.Equal(body, whole) {
+		t.Fatalf("stale If-None-Match: %d, %d bytes", res.StatusCode, len(body))
+	}
+}
