@@ -421,17 +421,22 @@ func (s *Service) keepSessionAlive(ctx context.Context, sess *db.UserSession) er
 // when it signs in again, perhaps as someone else). The id comes from the
 // server-side session, never from a form, so it needs no owner check.
 func (s *Service) EndSession(ctx context.Context, sessionID string) error {
-	err := s.DB.InTx(ctx, func(q *db.Queries) error {
-		userID, err := q.DeleteUserSessionReturningUser(ctx, sessionID)
-		if err != nil || userID == 0 {
-			return err
-		}
-		return s.record(ctx, q, userID, entry{kind: KindSignOut})
-	})
-	if err != nil {
+	if err := s.DB.InTx(ctx, func(q *db.Queries) error { return s.endSession(ctx, q, sessionID) }); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
+}
+
+// endSession is EndSession in q's transaction; an empty id ends nothing.
+func (s *Service) endSession(ctx context.Context, q *db.Queries, sessionID string) error {
+	if sessionID == "" {
+		return nil
+	}
+	userID, err := q.DeleteUserSessionReturningUser(ctx, sessionID)
+	if err != nil || userID == 0 {
+		return err
+	}
+	return s.record(ctx, q, userID, entry{kind: KindSignOut})
 }
 
 func (s *Service) mailQueued() {
