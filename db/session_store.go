@@ -20,6 +20,8 @@ import (
 type sessionStore struct {
 	read  *sql.DB
 	write *sqlite3store.SQLite3Store
+	// writer is write's connection, for commitRenewed's transaction.
+	writer *sql.DB
 }
 
 // SessionStore returns the scs store for sessions. Expired rows are
@@ -29,7 +31,7 @@ func (d *DB) SessionStore(ctx context.Context) scs.Store {
 	if d.dialect.postgres {
 		return d.postgresSessionStore(ctx)
 	}
-	s := &sessionStore{read: d.Read, write: sqlite3store.NewWithCleanupInterval(d.Write, 0)}
+	s := &sessionStore{read: d.Read, write: sqlite3store.NewWithCleanupInterval(d.Write, 0), writer: d.Write}
 	return newSessionCache(s, sessionCacheSize)
 }
 
@@ -70,6 +72,30 @@ func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 func (s *sessionStore) Delete(token string) error {
 	if err := s.write.Delete(token); err != nil {
 		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// commitRenewed is Commit of a renewed session and the delete of the rows
+// its renewal retired, in one write transaction: one COMMIT where scs
+// makes two. The REPLACE is sqlite3store's own statement.
+func (s *sessionStore) commitRenewed(retired []string, token string, b []byte, expiry time.Time) error {
+	tx, err := s.writer.Begin()
+	if err != nil {
+		return fmt.Errorf("commit renewed session: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // after Commit, only ErrTxDone
+	for _, old := range retired {
+		if _, err := tx.Exec(`DELETE FROM sessions WHERE token = ?`, old); err != nil {
+			return fmt.Errorf("commit renewed session: %w", err)
+		}
+	}
+	if _, err := tx.Exec(`REPLACE INTO sessions (token, data, expiry) VALUES (?, ?, julianday(?))`,
+		token, b, expiry.UTC().Format("2006-01-02T15:04:05.999")); err != nil {
+		return fmt.Errorf("commit renewed session: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit renewed session: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -224,5 +226,65 @@ func TestSignInAgainEndsTheOldSessionRecord(t *testing.T) {
 	lines = lastTwo()
 	if lines[0].Kind != string(accounts.KindSignIn) || lines[0].Method != accounts.MethodPassword || lines[1].Kind != string(accounts.KindSignOut) {
 		t.Fatalf("newest lines %+v, want the code's sign-in after the old session's sign-out", lines)
+	}
+}
+
+// storedSession reports whether the sessions table has a row for the
+// session cookie's value (scs keeps tokens hashed: HashTokenInStore).
+func (a *testApp) storedSession(t testing.TB, token string) bool {
+	t.Helper()
+	sum := sha256.Sum256([]byte(token))
+	return a.count(t, "sessions", "token = ?", base64.RawURLEncoding.EncodeToString(sum[:])) > 0
+}
+
+// Session fixation through the second step: the session token that
+// carries a sign-in up to its code (or its passkey ceremony), which an
+// attacker who planted or copied it knows, is worthless once the sign-in
+// succeeds. Its row is gone from the table, not only from memory (it is
+// deleted in the transaction that commits the new session, db.Renewing),
+// and its holder is neither signed in nor half way to the code.
+func TestSessionFixationThroughTheSecondStep(t *testing.T) {
+	app := newTestApp(t)
+	secret, _ := app.enrolledUser("ada@example.com")
+	dev := newPasskeyDevice()
+	bob := app.client()
+	bob.signup("Bob", "bob@example.com", strongPassword)
+	bob.addPasskey(dev, "Laptop")
+	assertStatus(t, bob.postForm("/logout", nil), http.StatusSeeOther)
+
+	for _, step := range []string{"code", "passkey"} {
+		t.Run(step, func(t *testing.T) {
+			victim := app.client()
+			var answer string
+			if step == "code" {
+				victim.firstFactor("ada@example.com")
+			} else {
+				answer = victim.passkeyAssertion(dev)
+			}
+			held := victim.session()
+			if held == "" || !app.storedSession(t, held) {
+				t.Fatalf("no stored session carries the %s step", step)
+			}
+			attacker := app.client()
+			attacker.plantCookie("latchkey_session", held)
+
+			if step == "code" {
+				assertStatus(t, victim.code(app.codeAt(secret, 0)), http.StatusSeeOther)
+				app.clock.Advance(auth.TOTPPeriod * time.Second)
+			} else {
+				assertStatus(t, victim.postJSON("/login/passkey", answer), http.StatusOK)
+			}
+			victim.assertSignedIn()
+			if after := victim.session(); after == "" || after == held {
+				t.Fatalf("the session cookie after the %s is %q, the one before was %q", step, after, held)
+			}
+			if app.storedSession(t, held) {
+				t.Fatalf("the row of the session before the %s outlived it", step)
+			}
+			attacker.assertSignedOut()
+			res := attacker.get("/login/2fa")
+			assertStatus(t, res, http.StatusSeeOther)
+			assertLocation(t, res, "/login")
+		})
 	}
 }

@@ -40,8 +40,10 @@ const (
 )
 
 // signIn starts a fresh session for user: a new session token (so a token
-// planted before sign-in is worthless), a new session record, a new CSRF
-// token, and a persistent cookie only when remember is set. method is how
+// planted before sign-in is worthless; its row is deleted in the
+// transaction that commits the new one, db.Renewing), a new session
+// record, a new CSRF token, and a persistent cookie only when remember is
+// set. method is how
 // the user proved who they are (accounts.MethodPassword …), for the
 // sign-in's line of the activity log.
 func (h *Handlers) signIn(c echo.Context, user db.User, remember bool, method string) error {
@@ -55,7 +57,7 @@ func (h *Handlers) signIn(c echo.Context, user db.User, remember bool, method st
 			return fmt.Errorf("sign in: %w", err)
 		}
 	}
-	if err := h.sessions.RenewToken(ctx); err != nil {
+	if err := h.sessions.RenewToken(db.Renewing(ctx)); err != nil {
 		return fmt.Errorf("sign in: renew session: %w", err)
 	}
 	sid, err := h.accounts.RecordSignIn(ctx, user.ID, method, c.Request().UserAgent(), c.RealIP())
@@ -73,7 +75,7 @@ func (h *Handlers) signIn(c echo.Context, user db.User, remember bool, method st
 // then the same session as signIn's. The deadline counts from the
 // record's created_at, so it never passes sign-in + SESSION_LIFETIME.
 func (h *Handlers) signInRecorded(c echo.Context, in accounts.SignedIn, remember bool) error {
-	if err := h.sessions.RenewToken(c.Request().Context()); err != nil {
+	if err := h.sessions.RenewToken(db.Renewing(c.Request().Context())); err != nil {
 		return fmt.Errorf("sign in: renew session: %w", err)
 	}
 	h.carrySignIn(c, in.User, remember, in.Session.ID, in.Session.CreatedAt.Truncate(time.Second))
