@@ -9,12 +9,14 @@ import (
 
 // A sign-in renews the session token (scs's RenewToken) so that a token
 // planted before it is worth nothing after, and scs deletes the old
-// token's row at once: on SQLite a write transaction of its own, whose
-// COMMIT is most of a write's cost, just before the renewed session is
-// committed in another. Here the old row is held instead and deleted in
-// the transaction that commits the renewed session (sessionStore's
-// commitRenewed), in the same request and before its answer is sent, so
-// the old token stops working at the moment the new one starts.
+// token's row at once: on SQLite a write of its own, just before the
+// renewed session is committed in another. Here the old row is held
+// instead, and the commit of the renewed session turns it into the new
+// one (sessionStore's commitRenewed: one UPDATE of its token, data and
+// expiry), in the same request and before its answer is sent: the old
+// token stops working at the very moment the new one starts, and a
+// sign-in's session costs one write instead of two (about 50 µs of CPU
+// instead of 100 on the development machine).
 //
 // It takes two marks on the context. SessionRenewals, on every request's
 // context before its session is loaded, is where the held tokens wait;
@@ -98,8 +100,8 @@ func (s *sessionCache) DeleteCtx(ctx context.Context, token string) error {
 	return s.Delete(token)
 }
 
-// CommitCtx is Commit, with the rows the request's renewals retired
-// deleted in the same transaction.
+// CommitCtx is Commit, with the rows the request's renewals retired gone
+// in the same write (commitRenewed).
 func (s *sessionCache) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	r, _ := ctx.Value(renewalsKey{}).(*renewals)
 	_, retired := r.take()
@@ -111,7 +113,8 @@ func (s *sessionCache) CommitCtx(ctx context.Context, token string, b []byte, ex
 	err := s.store.commitRenewed(retired, token, b, expiry)
 	for _, old := range retired {
 		if err != nil {
-			// The new row is not there; the old ones must go all the same.
+			// The renewal failed half way or not at all: the old rows
+			// must go all the same.
 			err = errors.Join(err, s.store.Delete(old))
 		}
 		s.written(old, nil)

@@ -50,6 +50,18 @@ func TestSessionRenewalDeletesWithTheCommit(t *testing.T) {
 		t.Fatalf("the renewed session: %q %v", got, ok)
 	}
 
+	// The old row gone meanwhile (ended elsewhere, cleaned up): the
+	// renewed session is stored all the same.
+	if err := s.DeleteCtx(Renewing(ctx), "never-stored"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CommitCtx(ctx, "newer", []byte("more"), hour); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := find(t, s, "newer"); !ok || got != "more" || !inTable(t, d, "newer") {
+		t.Fatalf("the renewed session of a row gone meanwhile: %q %v", got, ok)
+	}
+
 	if err := s.DeleteCtx(ctx, "plain"); err != nil {
 		t.Fatal(err)
 	}
