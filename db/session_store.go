@@ -85,8 +85,7 @@ func (s *sessionStore) Delete(token string) error {
 // is gone already, the commit is sqlite3store's; any other retired row is
 // deleted on its own.
 func (s *sessionStore) commitRenewed(retired []string, token string, b []byte, expiry time.Time) error {
-	res, err := s.writer.Exec(`UPDATE sessions SET token = ?, data = ?, expiry = julianday(?) WHERE token = ?`,
-		token, b, expiry.UTC().Format("2006-01-02T15:04:05.999"), retired[0])
+	res, err := s.writer.Exec(sessionRenewQuery, token, b, expiry.UTC().Format("2006-01-02T15:04:05.999"), retired[0])
 	if err != nil {
 		return fmt.Errorf("commit renewed session: %w", err)
 	}
@@ -102,6 +101,8 @@ func (s *sessionStore) commitRenewed(retired []string, token string, b []byte, e
 	}
 	return nil
 }
+
+const sessionRenewQuery = `UPDATE sessions SET token = ?, data = ?, expiry = julianday(?) WHERE token = ?`
 
 // DeleteExpiredSessions removes up to limit scs rows past their expiry and
 // returns how many went; the cleanup calls it until fewer than limit go.
