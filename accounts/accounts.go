@@ -6,10 +6,11 @@
 // (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
 // ConnectIdentity), which talk to the providers through golang.org/x/oauth2
 // and go-oidc with one client that has timeouts; the second factor
-// (BeginEnrolment, ConfirmEnrolment, VerifySecondFactor, RememberDevice,
-// DisableSecondFactor); passkeys (BeginPasskeyRegistration,
+// (BeginEnrolment, ConfirmEnrolment, VerifySecondFactor, CompleteSecondStep,
+// RememberDevice, DisableSecondFactor); passkeys (BeginPasskeyRegistration,
 // FinishPasskeyRegistration, BeginPasskeySignIn, SignInWithPasskey,
-// DeletePasskey), whose WebAuthn protocol is go-webauthn's; the JSON
+// CompletePasskeySignIn, DeletePasskey), whose WebAuthn protocol is
+// go-webauthn's; the JSON
 // API's credentials (SignInForTokens, RefreshTokens, BearerUser,
 // RevokeBearer, CreatePersonalToken): a token sign-in is a session record
 // like a browser's; roles and the admin area's actions (SetRole,
