@@ -40,10 +40,9 @@ const (
 )
 
 // signIn starts a fresh session for user: a new session token (so a token
-// planted before sign-in is worthless; its row is deleted in the
-// transaction that commits the new one, db.Renewing), a new session
-// record, a new CSRF token, and a persistent cookie only when remember is
-// set. method is how
+// planted before sign-in is worthless; on SQLite its row becomes the new
+// one's in the same write, db.Renewing), a new session record, a new CSRF
+// token, and a persistent cookie only when remember is set. method is how
 // the user proved who they are (accounts.MethodPassword …), for the
 // sign-in's line of the activity log.
 func (h *Handlers) signIn(c echo.Context, user db.User, remember bool, method string) error {
