@@ -6,10 +6,11 @@
 // (StartProviderFlow, FinishProviderFlow, SignInWithProvider,
 // ConnectIdentity), which talk to the providers through golang.org/x/oauth2
 // and go-oidc with one client that has timeouts; the second factor
-// (BeginEnrolment, ConfirmEnrolment, VerifySecondFactor, RememberDevice,
-// DisableSecondFactor); passkeys (BeginPasskeyRegistration,
+// (BeginEnrolment, ConfirmEnrolment, VerifySecondFactor, CompleteSecondStep,
+// RememberDevice, DisableSecondFactor); passkeys (BeginPasskeyRegistration,
 // FinishPasskeyRegistration, BeginPasskeySignIn, SignInWithPasskey,
-// DeletePasskey), whose WebAuthn protocol is go-webauthn's; the JSON
+// CompletePasskeySignIn, DeletePasskey), whose WebAuthn protocol is
+// go-webauthn's; the JSON
 // API's credentials (SignInForTokens, RefreshTokens, BearerUser,
 // RevokeBearer, CreatePersonalToken): a token sign-in is a session record
 // like a browser's; roles and the admin area's actions (SetRole,
@@ -421,17 +422,22 @@ func (s *Service) keepSessionAlive(ctx context.Context, sess *db.UserSession) er
 // when it signs in again, perhaps as someone else). The id comes from the
 // server-side session, never from a form, so it needs no owner check.
 func (s *Service) EndSession(ctx context.Context, sessionID string) error {
-	err := s.DB.InTx(ctx, func(q *db.Queries) error {
-		userID, err := q.DeleteUserSessionReturningUser(ctx, sessionID)
-		if err != nil || userID == 0 {
-			return err
-		}
-		return s.record(ctx, q, userID, entry{kind: KindSignOut})
-	})
-	if err != nil {
+	if err := s.DB.InTx(ctx, func(q *db.Queries) error { return s.endSession(ctx, q, sessionID) }); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
+}
+
+// endSession is EndSession in q's transaction; an empty id ends nothing.
+func (s *Service) endSession(ctx context.Context, q *db.Queries, sessionID string) error {
+	if sessionID == "" {
+		return nil
+	}
+	userID, err := q.DeleteUserSessionReturningUser(ctx, sessionID)
+	if err != nil || userID == 0 {
+		return err
+	}
+	return s.record(ctx, q, userID, entry{kind: KindSignOut})
 }
 
 func (s *Service) mailQueued() {

@@ -293,55 +293,146 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID int64, code str
 // from, for the notice of a used recovery code; recovery reports whether a
 // recovery code was used.
 func (s *Service) VerifySecondFactorFrom(ctx context.Context, userID int64, code string, o Origin) (recovery bool, err error) {
+	_, recovery, err = s.checkSecondFactor(ctx, userID, code, o, nil)
+	if errors.Is(err, ErrNoAccount) {
+		return false, ErrNoSecondFactor
+	}
+	return recovery, err
+}
+
+// SignedIn is a sign-in whose session record is written: the account, and
+// the record, whose id the browser's session is to carry.
+type SignedIn struct {
+	User    db.User
+	Session db.UserSession
+}
+
+// SecondStep is a sign-in that waits for its second factor: whose, how
+// the first factor was given, the code, and the session record this
+// browser was signed in to until now, if any.
+type SecondStep struct {
+	UserID int64
+	// Method is the activity log's method of the first factor
+	// (MethodPassword, MethodLink, MethodProvider+id).
+	Method string
+	Code   string
+	// Replaces is ended in the sign-in's transaction, its sign-out line
+	// written before the sign-in's, as EndSession would.
+	Replaces string
+}
+
+// CompleteSecondStep checks the code of a sign-in waiting for its second
+// factor, as VerifySecondFactorFrom does, and when it is right opens the
+// signed-in session in the same transaction that uses the code up (the
+// time step claimed, or the recovery code spent with its notice): the
+// record and the sign-in's line of the activity log. Of two requests with
+// one code exactly one opens a session; the other is ErrWrongCode and
+// counts as a wrong code. A factor turned off since the first factor
+// needs no code: that proof is enough. The account must still exist
+// (ErrNoAccount) and not be disabled (ErrDisabled); then nothing is
+// written and the code is not used up.
+func (s *Service) CompleteSecondStep(ctx context.Context, st SecondStep, o Origin) (in SignedIn, recovery bool, err error) {
+	open := func(q *db.Queries, u db.User) error {
+		if u.Disabled() {
+			return ErrDisabled
+		}
+		if err := s.endSession(ctx, q, st.Replaces); err != nil {
+			return err
+		}
+		sess, err := s.openSession(ctx, q, u.ID, db.SessionBrowser, st.Method, o)
+		in = SignedIn{User: u, Session: sess}
+		return err
+	}
+	u, recovery, err := s.checkSecondFactor(ctx, st.UserID, st.Code, o, open)
+	if errors.Is(err, ErrNoSecondFactor) {
+		err = s.DB.InTx(ctx, func(q *db.Queries) error { return open(q, u) })
+	}
+	switch {
+	case errors.Is(err, ErrDisabled):
+		return SignedIn{}, false, ErrDisabled
+	case err != nil:
+		return SignedIn{}, false, err
+	}
+	return in, recovery, nil
+}
+
+// errStepTaken: another request claimed the time step between the read
+// and the claim.
+var errStepTaken = errors.New("time step used meanwhile")
+
+// checkSecondFactor checks code against userID's second factor and uses
+// it up. With open, that happens in one transaction with open's writes,
+// which may refuse (then nothing is used up); without, a code of the app
+// costs one statement. It returns the account (read with the factor, in
+// the same query) and, with no factor on, ErrNoSecondFactor with it.
+func (s *Service) checkSecondFactor(ctx context.Context, userID int64, code string, o Origin, open func(q *db.Queries, u db.User) error) (db.User, bool, error) {
 	sec, err := s.secretsOrErr()
 	if err != nil {
-		return false, err
+		return db.User{}, false, err
 	}
 	clean := auth.CleanCode(code)
 	totpShape, recoveryShape := auth.IsTOTPCode(clean), auth.IsRecoveryCode(clean)
 	if !totpShape && !recoveryShape {
-		return false, ErrMalformedCode
+		return db.User{}, false, ErrMalformedCode
 	}
-	// One read for the limit and the factor, one write for the step: the
-	// whole cost a code adds to a sign-in.
+	// One read for the account, the limit and the factor; then one write
+	// transaction for the code and, with open, the sign-in it opens.
 	now := s.now()
-	f, failures, oldest, err := s.DB.SecondFactorToCheck(ctx, userID, now.Add(-CodeWindow))
-	if errors.Is(err, db.ErrNotFound) {
-		return false, ErrNoSecondFactor
-	}
-	if err != nil {
-		return false, fmt.Errorf("verify code: %w", err)
-	}
-	if failures >= CodeLimit {
-		return false, &CodeLimitError{Wait: max(time.Second, oldest.Add(CodeWindow).Sub(now))}
-	}
-	if !f.Enabled() {
-		return false, ErrNoSecondFactor
+	user, f, failures, oldest, err := s.DB.SecondStepOf(ctx, userID, now.Add(-CodeWindow))
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		return db.User{}, false, ErrNoAccount
+	case err != nil:
+		return db.User{}, false, fmt.Errorf("verify code: %w", err)
+	case f.UserID == 0:
+		return user, false, ErrNoSecondFactor
+	case failures >= CodeLimit:
+		return db.User{}, false, &CodeLimitError{Wait: max(time.Second, oldest.Add(CodeWindow).Sub(now))}
+	case !f.Enabled():
+		return user, false, ErrNoSecondFactor
 	}
 	if totpShape {
 		secret, err := sec.Open(userID, f.Sealed)
 		if err != nil {
-			return false, fmt.Errorf("verify code: %w", err)
+			return db.User{}, false, fmt.Errorf("verify code: %w", err)
 		}
 		step, ok := auth.CheckTOTP(secret, clean, now, f.LastStep)
-		if ok {
-			// The step is claimed in one statement: of two requests with
-			// the same code, one wins.
-			if ok, err = s.DB.UseTOTPStep(ctx, userID, step); err != nil {
-				return false, fmt.Errorf("verify code: %w", err)
-			}
-		}
 		if !ok {
-			return false, s.codeFailed(ctx, userID)
+			return db.User{}, false, s.codeFailed(ctx, userID)
 		}
-		if failures > 0 {
-			return false, s.DB.ClearSecondFactorFailures(ctx, userID)
+		// The step is claimed in one statement: of two requests with the
+		// same code, one wins, and the other counts as a wrong code.
+		claim := func(q *db.Queries) error {
+			ok, err := q.UseTOTPStep(ctx, userID, step)
+			switch {
+			case err != nil:
+				return err
+			case !ok:
+				return errStepTaken
+			case failures > 0:
+				if err := q.ClearSecondFactorFailures(ctx, userID); err != nil {
+					return err
+				}
+			}
+			if open != nil {
+				return open(q, user)
+			}
+			return nil
 		}
-		return false, nil
-	}
-	user, err := s.DB.UserByID(ctx, userID)
-	if err != nil {
-		return false, fmt.Errorf("verify code: %w", err)
+		if open == nil {
+			err = claim(&s.DB.Queries)
+		} else {
+			err = s.DB.InTx(ctx, claim)
+		}
+		switch {
+		case errors.Is(err, errStepTaken):
+			return db.User{}, false, s.codeFailed(ctx, userID)
+		case errors.Is(err, ErrDisabled):
+			return db.User{}, false, err
+		case err != nil:
+			return db.User{}, false, fmt.Errorf("verify code: %w", err)
+		}
+		return user, false, nil
 	}
 	var used bool
 	err = s.DB.InTx(ctx, func(q *db.Queries) error {
@@ -358,17 +449,25 @@ func (s *Service) VerifySecondFactorFrom(ctx context.Context, userID int64, code
 		if err := s.record(ctx, q, userID, entry{kind: KindRecoveryCodeUsed, origin: &o}); err != nil {
 			return err
 		}
-		return s.notify(ctx, q, user.Email, greeting(user, user.Email), "A recovery code was used",
-			fmt.Sprintf("One of the recovery codes of your %s account was just used to sign in. %s left.", s.appName(), codesLeft(left)), o)
+		if err := s.notify(ctx, q, user.Email, greeting(user, user.Email), "A recovery code was used",
+			fmt.Sprintf("One of the recovery codes of your %s account was just used to sign in. %s left.", s.appName(), codesLeft(left)), o); err != nil {
+			return err
+		}
+		if open != nil {
+			return open(q, user)
+		}
+		return nil
 	})
-	if err != nil {
-		return false, fmt.Errorf("verify code: %w", err)
-	}
-	if !used {
-		return false, s.codeFailed(ctx, userID)
+	switch {
+	case errors.Is(err, ErrDisabled):
+		return db.User{}, false, err
+	case err != nil:
+		return db.User{}, false, fmt.Errorf("verify code: %w", err)
+	case !used:
+		return db.User{}, false, s.codeFailed(ctx, userID)
 	}
 	s.mailQueued()
-	return true, nil
+	return user, true, nil
 }
 
 func codesLeft(n int) string {
@@ -452,21 +551,4 @@ func (s *Service) DeviceRemembered(ctx context.Context, user db.User, mark strin
 	}
 	s.mailQueued()
 	return true, nil
-}
-
-// UserForSignIn is the account a first factor proved, loaded again when
-// its second factor is given: ErrDisabled when it was disabled between the
-// two, ErrNoAccount when it is gone.
-func (s *Service) UserForSignIn(ctx context.Context, userID int64) (db.User, error) {
-	u, err := s.DB.UserByID(ctx, userID)
-	if errors.Is(err, db.ErrNotFound) {
-		return db.User{}, ErrNoAccount
-	}
-	if err != nil {
-		return db.User{}, fmt.Errorf("sign in: %w", err)
-	}
-	if u.Disabled() {
-		return db.User{}, ErrDisabled
-	}
-	return u, nil
 }

@@ -289,18 +289,90 @@ var errPasskeyUnknown = errors.New("unknown passkey")
 // its signature counter must have moved forward (one that went back is a
 // copied authenticator, or a replay); the account must be confirmed and
 // not disabled (ErrUnconfirmed, ErrDisabled). A *PasskeyError says why it
-// was refused. Its use (counter, last used) is recorded.
+// was refused. Its use (counter, last used) is recorded; no session is
+// opened (CompletePasskeySignIn opens one).
 func (s *Service) SignInWithPasskey(ctx context.Context, c PasskeyCeremony, body []byte) (db.User, error) {
-	if s.webauthn == nil {
-		return db.User{}, ErrPasskeysUnavailable
-	}
-	sd, err := c.data()
+	v, err := s.verifyPasskey(ctx, c, body)
 	if err != nil {
 		return db.User{}, err
 	}
+	if err := s.recordPasskeyUse(ctx, &s.DB.Queries, v); err != nil {
+		return db.User{}, err
+	}
+	return v.owner, nil
+}
+
+// CompletePasskeySignIn is SignInWithPasskey and the signed-in session it
+// opens, in one transaction: the passkey's use (counter, last used), the
+// end of the session record this browser was signed in to (replaces, if
+// any), the new record and the sign-in's line of the activity log. Of two
+// requests that race with one assertion, or with a copy of the
+// authenticator, one opens a session and the other is refused with
+// MsgPasskeyCloned, writing nothing.
+func (s *Service) CompletePasskeySignIn(ctx context.Context, c PasskeyCeremony, body []byte, replaces string, o Origin) (SignedIn, error) {
+	v, err := s.verifyPasskey(ctx, c, body)
+	if err != nil {
+		return SignedIn{}, err
+	}
+	var in SignedIn
+	err = s.DB.InTx(ctx, func(q *db.Queries) error {
+		if err := s.recordPasskeyUse(ctx, q, v); err != nil {
+			return err
+		}
+		if err := s.endSession(ctx, q, replaces); err != nil {
+			return err
+		}
+		sess, err := s.openSession(ctx, q, v.owner.ID, db.SessionBrowser, MethodPasskey, o)
+		in = SignedIn{User: v.owner, Session: sess}
+		return err
+	})
+	var pe *PasskeyError
+	if errors.As(err, &pe) {
+		return SignedIn{}, pe
+	}
+	if err != nil {
+		return SignedIn{}, fmt.Errorf("sign in with passkey: %w", err)
+	}
+	return in, nil
+}
+
+// verifiedPasskey is an assertion that checked: the passkey as it was
+// read, its owner, and what the authenticator said this time.
+type verifiedPasskey struct {
+	key   db.Passkey
+	owner db.User
+	cred  *webauthn.Credential
+}
+
+// recordPasskeyUse stores the assertion's counter and flags in q: a
+// *PasskeyError when the counter moved meanwhile.
+func (s *Service) recordPasskeyUse(ctx context.Context, q *db.Queries, v verifiedPasskey) error {
+	moved, err := q.RecordPasskeyUse(ctx, v.key.ID, v.key.SignCount, v.cred.Authenticator.SignCount,
+		v.cred.Flags.BackupState, v.cred.Flags.UserVerified, s.now())
+	if err != nil {
+		return fmt.Errorf("sign in with passkey: %w", err)
+	}
+	if !moved {
+		// Another assertion with this passkey was recorded between the
+		// read and now: this one is a replay or a copy.
+		return &PasskeyError{Reason: MsgPasskeyCloned, Err: errors.New("counter moved during sign-in")}
+	}
+	return nil
+}
+
+// verifyPasskey is every check of SignInWithPasskey but the counter's
+// write: two reads (the passkey, its owner) and go-webauthn's verdict.
+func (s *Service) verifyPasskey(ctx context.Context, c PasskeyCeremony, body []byte) (verifiedPasskey, error) {
+	if s.webauthn == nil {
+		return verifiedPasskey{}, ErrPasskeysUnavailable
+	}
+	sd, err := c.data()
+	if err != nil {
+		return verifiedPasskey{}, err
+	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
 	if err != nil {
-		return db.User{}, &PasskeyError{Reason: MsgPasskeyMalformed, Err: err}
+		return verifiedPasskey{}, &PasskeyError{Reason: MsgPasskeyMalformed, Err: err}
 	}
 	var key db.Passkey
 	var owner db.User
@@ -318,27 +390,17 @@ func (s *Service) SignInWithPasskey(ctx context.Context, c PasskeyCeremony, body
 	_, cred, err := s.webauthn.ValidatePasskeyLogin(find, sd, parsed)
 	switch {
 	case errors.Is(err, errPasskeyUnknown):
-		return db.User{}, &PasskeyError{Reason: MsgPasskeyUnknown, Err: err}
+		return verifiedPasskey{}, &PasskeyError{Reason: MsgPasskeyUnknown, Err: err}
 	case err != nil:
-		return db.User{}, refused(err)
+		return verifiedPasskey{}, refused(err)
 	case cred.Authenticator.CloneWarning:
-		return db.User{}, &PasskeyError{Reason: MsgPasskeyCloned, Err: fmt.Errorf("counter %d after %d", parsed.Response.AuthenticatorData.Counter, key.SignCount)}
+		return verifiedPasskey{}, &PasskeyError{Reason: MsgPasskeyCloned, Err: fmt.Errorf("counter %d after %d", parsed.Response.AuthenticatorData.Counter, key.SignCount)}
 	case owner.Disabled():
-		return db.User{}, ErrDisabled
+		return verifiedPasskey{}, ErrDisabled
 	case !owner.Verified():
-		return db.User{}, ErrUnconfirmed
+		return verifiedPasskey{}, ErrUnconfirmed
 	}
-	moved, err := s.DB.RecordPasskeyUse(ctx, key.ID, key.SignCount, cred.Authenticator.SignCount,
-		cred.Flags.BackupState, cred.Flags.UserVerified, s.now())
-	if err != nil {
-		return db.User{}, fmt.Errorf("sign in with passkey: %w", err)
-	}
-	if !moved {
-		// Another assertion with this passkey was recorded between the
-		// read and now: this one is a replay or a copy.
-		return db.User{}, &PasskeyError{Reason: MsgPasskeyCloned, Err: errors.New("counter moved during sign-in")}
-	}
-	return owner, nil
+	return verifiedPasskey{key: key, owner: owner, cred: cred}, nil
 }
 
 // DeletePasskey removes one of the user's passkeys and tells the owner;

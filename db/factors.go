@@ -58,6 +58,36 @@ func (q *Queries) SecondFactorToCheck(ctx context.Context, userID int64, since t
 	return f, failures, fromUnix(first), nil
 }
 
+// SecondStepOf is what the code step of a sign-in reads, in one query:
+// the account, its authenticator row (a zero SecondFactor when it has
+// none) and the wrong codes since since (how many, the oldest).
+// ErrNotFound when there is no such account. The account's row is found
+// in a subquery of its own, as SessionUser's session is, so the
+// statement's plan does not depend on the id.
+func (q *Queries) SecondStepOf(ctx context.Context, userID int64, since time.Time) (u User, f SecondFactor, failures int, oldest time.Time, err error) {
+	var verified, disabled, enabled, step, first nullInt
+	var created int64
+	err = q.r.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at, u.role,
+			f.secret, f.enabled_at, f.last_step,
+			(SELECT COUNT(*) FROM second_factor_failures WHERE user_id = u.id AND failed_at >= ?),
+			(SELECT MIN(failed_at) FROM second_factor_failures WHERE user_id = u.id AND failed_at >= ?)
+		FROM (SELECT id, name, email, password_hash, email_verified_at, disabled_at, created_at, role FROM users WHERE id = ? LIMIT 1) u
+		LEFT JOIN second_factors f ON f.user_id = u.id`, unix(since), unix(since), userID).
+		Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &created, &u.Role,
+			&f.Sealed, &enabled, &step, &failures, &first)
+	if isNoRows(err) {
+		return User{}, SecondFactor{}, 0, time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, SecondFactor{}, 0, time.Time{}, fmt.Errorf("second step: %w", err)
+	}
+	u.EmailVerifiedAt, u.DisabledAt, u.CreatedAt = fromUnix(verified), fromUnix(disabled), time.Unix(created, 0)
+	if step.Valid {
+		f.UserID, f.EnabledAt, f.LastStep = userID, fromUnix(enabled), step.Int64
+	}
+	return u, f, failures, fromUnix(first), nil
+}
+
 // SecondFactorEnabled reports whether the user's factor is on: the one
 // query a sign-in adds.
 func (q *Queries) SecondFactorEnabled(ctx context.Context, userID int64) (bool, error) {

@@ -95,3 +95,46 @@ func TestSecondFactorQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The code step's one read, on both databases: an account without a
+// factor comes back with a zero one, a waiting enrolment as not enabled,
+// a factor that is on with its last step and the wrong codes of the
+// window; an unknown account is ErrNotFound.
+func TestSecondStepOf(t *testing.T) {
+	d := openTestDB(t)
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	u, err := d.CreateUser(ctx, "Ada", "ada@example.com", "hash", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.MarkEmailVerified(ctx, u.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	got, f, n, oldest, err := d.SecondStepOf(ctx, u.ID, now.Add(-time.Hour))
+	if err != nil || got.ID != u.ID || got.Email != "ada@example.com" || got.PasswordHash != "hash" || !got.Verified() || got.Disabled() ||
+		f.Enabled() || f.Sealed != nil || f.LastStep != 0 || n != 0 || !oldest.IsZero() {
+		t.Fatalf("without a factor: %+v %+v %d %v, %v", got, f, n, oldest, err)
+	}
+	if _, err := d.StartSecondFactor(ctx, u.ID, []byte("sealed"), now); err != nil {
+		t.Fatal(err)
+	}
+	if _, f, _, _, err := d.SecondStepOf(ctx, u.ID, now.Add(-time.Hour)); err != nil || f.Enabled() || string(f.Sealed) != "sealed" {
+		t.Fatalf("a waiting enrolment: %+v, %v", f, err)
+	}
+	if _, err := d.EnableSecondFactor(ctx, u.ID, 10, now); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := d.RecordSecondFactorFailure(ctx, u.ID, now.Add(time.Duration(i)*time.Minute), now.Add(-15*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, f, n, oldest, err = d.SecondStepOf(ctx, u.ID, now.Add(30*time.Second))
+	if err != nil || !f.Enabled() || f.UserID != u.ID || f.LastStep != 10 || string(f.Sealed) != "sealed" || n != 2 || !oldest.Equal(now.Add(time.Minute)) {
+		t.Fatalf("a factor that is on: %+v, %d failures, oldest %v, %v", f, n, oldest, err)
+	}
+	if _, _, _, _, err := d.SecondStepOf(ctx, u.ID+1, now); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an unknown account: %v", err)
+	}
+}

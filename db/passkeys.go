@@ -123,24 +123,39 @@ func (q *Queries) UserPasskeys(ctx context.Context, userID int64) ([]Passkey, er
 // PasskeyOwner finds the passkey with this credential id and its
 // account, only when handle is that account's user handle: what a
 // discoverable sign-in presents. ErrNotFound when there is no such
-// passkey, or it belongs to another account than the handle's. (Two
-// queries: on SQLite the join of users in the first one cost three times
-// both together.)
+// passkey, or it belongs to another account than the handle's. One
+// query: the passkey is found in a subquery of its own, as SessionUser's
+// session is, and joined to its account by id. (The plain join of the
+// three tables cost three times two queries on SQLite; this shape costs
+// two thirds of them.)
 func (q *Queries) PasskeyOwner(ctx context.Context, credentialID, handle []byte) (Passkey, User, error) {
-	p, err := scanPasskey(q.r.QueryRowContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys
-		WHERE credential_id = ? AND user_id = (SELECT user_id FROM webauthn_handles WHERE handle = ?)`, credentialID, handle))
+	var u User
+	var verified, disabled nullInt
+	var created int64
+	row := q.r.QueryRowContext(ctx, `SELECT p.id, p.user_id, p.credential_id, p.public_key, p.attestation_type, p.aaguid,
+			p.sign_count, p.transports, p.user_verified, p.backup_eligible, p.backup_state, p.name, p.created_at, p.last_used_at,
+			u.id, u.name, u.email, u.password_hash, u.email_verified_at, u.disabled_at, u.created_at, u.role
+		FROM (SELECT `+passkeyColumns+` FROM passkeys
+			WHERE credential_id = ? AND user_id = (SELECT user_id FROM webauthn_handles WHERE handle = ?) LIMIT 1) p
+		JOIN users u ON u.id = p.user_id`, credentialID, handle)
+	p, err := scanPasskey(scanAlso{row, []any{&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &created, &u.Role}})
 	if errors.Is(err, ErrNotFound) {
 		return Passkey{}, User{}, err
 	}
 	if err != nil {
 		return Passkey{}, User{}, fmt.Errorf("passkey owner: %w", err)
 	}
-	u, err := q.UserByID(ctx, p.UserID)
-	if err != nil {
-		return Passkey{}, User{}, fmt.Errorf("passkey owner: %w", err)
-	}
+	u.EmailVerifiedAt, u.DisabledAt, u.CreatedAt = fromUnix(verified), fromUnix(disabled), time.Unix(created, 0)
 	return p, u, nil
 }
+
+// scanAlso scans a row into what its scanner asks, then into more.
+type scanAlso struct {
+	row  interface{ Scan(...any) error }
+	more []any
+}
+
+func (s scanAlso) Scan(dest ...any) error { return s.row.Scan(append(dest, s.more...)...) }
 
 // RecordPasskeyUse stores the counter and flags of a verified assertion.
 // It changes nothing, and reports false, when the stored counter has moved

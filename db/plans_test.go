@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -69,6 +70,12 @@ func requestPathQueries(ctx context.Context, t *testing.T, d *DB, q *Queries) {
 	must("MarkEmailVerified", q.MarkEmailVerified(ctx, u.ID, now))
 	must("SetEmail", q.SetEmail(ctx, u.ID, "ada@example.org", now))
 	must("SetDisabled", q.SetDisabled(ctx, u.ID, false, now))
+	_, _, _, _, err = q.SecondStepOf(ctx, u.ID, now)
+	must("SecondStepOf", err)
+	_, _, err = q.PasskeyOwner(ctx, []byte("credential"), []byte("handle"))
+	if !errors.Is(err, ErrNotFound) {
+		must("PasskeyOwner", err)
+	}
 
 	for _, id := range []string{"s1", "s2", "s3"} {
 		must("CreateUserSession", q.CreateUserSession(ctx, UserSession{ID: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now, AuthenticatedAt: now}))
@@ -188,6 +195,7 @@ func sessionStoreQueries(postgres bool) []recorded {
 		{sessionLookupQuery, []any{tok}},
 		{`REPLACE INTO sessions (token, data, expiry) VALUES (?, ?, julianday(?))`, []any{tok, []byte("x"), "2030-01-01T00:00:00"}},
 		{`DELETE FROM sessions WHERE token = ?`, []any{tok}},
+		{sessionRenewQuery, []any{"fedcba9876543210", []byte("x"), "2030-01-01T00:00:00", tok}},
 	}
 }
 

@@ -20,6 +20,8 @@ import (
 type sessionStore struct {
 	read  *sql.DB
 	write *sqlite3store.SQLite3Store
+	// writer is write's connection, for commitRenewed's transaction.
+	writer *sql.DB
 }
 
 // SessionStore returns the scs store for sessions. Expired rows are
@@ -29,7 +31,7 @@ func (d *DB) SessionStore(ctx context.Context) scs.Store {
 	if d.dialect.postgres {
 		return d.postgresSessionStore(ctx)
 	}
-	s := &sessionStore{read: d.Read, write: sqlite3store.NewWithCleanupInterval(d.Write, 0)}
+	s := &sessionStore{read: d.Read, write: sqlite3store.NewWithCleanupInterval(d.Write, 0), writer: d.Write}
 	return newSessionCache(s, sessionCacheSize)
 }
 
@@ -73,6 +75,34 @@ func (s *sessionStore) Delete(token string) error {
 	}
 	return nil
 }
+
+// commitRenewed is Commit of a renewed session together with the delete
+// of the rows its renewal retired: the first of them becomes the renewed
+// session's row, its token, data and expiry all replaced, in one
+// statement and so one write transaction where scs makes two (an explicit
+// transaction around a DELETE and sqlite3store's REPLACE cost more than
+// the two apart: BEGIN IMMEDIATE is a statement of its own). When that row
+// is gone already, the commit is sqlite3store's; any other retired row is
+// deleted on its own.
+func (s *sessionStore) commitRenewed(retired []string, token string, b []byte, expiry time.Time) error {
+	res, err := s.writer.Exec(sessionRenewQuery, token, b, expiry.UTC().Format("2006-01-02T15:04:05.999"), retired[0])
+	if err != nil {
+		return fmt.Errorf("commit renewed session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err := s.Commit(token, b, expiry); err != nil {
+			return err
+		}
+	}
+	for _, old := range retired[1:] {
+		if err := s.Delete(old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const sessionRenewQuery = `UPDATE sessions SET token = ?, data = ?, expiry = julianday(?) WHERE token = ?`
 
 // DeleteExpiredSessions removes up to limit scs rows past their expiry and
 // returns how many went; the cleanup calls it until fewer than limit go.

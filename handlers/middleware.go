@@ -328,7 +328,14 @@ func (h *Handlers) loadSession() echo.MiddlewareFunc {
 			if ck, err := r.Cookie(h.sessions.Cookie.Name); err == nil {
 				token = ck.Value
 			}
-			ctx, err := h.sessions.Load(r.Context(), token)
+			// A sign-in's renewal deletes the old row with the new one's
+			// commit (db.Renewing); whatever is still held at the end goes.
+			ctx, err := h.sessions.Load(db.SessionRenewals(r.Context()), token)
+			defer func() {
+				if err := db.FlushSessionRenewals(ctx); err != nil {
+					h.log.ErrorContext(ctx, "delete renewed session", "err", err)
+				}
+			}()
 			if err != nil {
 				// The error page still reads a session: give it an empty one.
 				ctx, _ = h.sessions.Load(r.Context(), "")
@@ -343,7 +350,11 @@ func (h *Handlers) loadSession() echo.MiddlewareFunc {
 			var once sync.Once
 			save := func() {
 				once.Do(func() {
-					if err := h.saveSession(ctx, c, token != ""); err != nil {
+					err := h.saveSession(ctx, c, token != "")
+					if err == nil {
+						err = db.FlushSessionRenewals(ctx)
+					}
+					if err != nil {
 						h.log.ErrorContext(ctx, "save session", "err", err,
 							"request_id", res.Header().Get(echo.HeaderXRequestID))
 						res.Status = http.StatusInternalServerError

@@ -233,7 +233,7 @@ func (h *Handlers) signInWithPasskey(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	ceremony := accounts.PasskeyCeremony(h.sessions.PopString(ctx, sessionKeyPasskeySignIn))
-	user, err := h.accounts.SignInWithPasskey(ctx, ceremony, body)
+	in, err := h.accounts.CompletePasskeySignIn(ctx, ceremony, body, h.currentSessionID(c), origin(c))
 	switch {
 	case errors.Is(err, accounts.ErrDisabled):
 		return jsonError(c, http.StatusUnprocessableEntity, "This account has been disabled. Please contact support if you think this is a mistake.")
@@ -242,7 +242,7 @@ func (h *Handlers) signInWithPasskey(c echo.Context) error {
 	case err != nil:
 		return h.passkeyRefused(c, err)
 	}
-	if err := h.signIn(c, user, f.Remember, accounts.MethodPasskey); err != nil {
+	if err := h.signInRecorded(c, in, f.Remember); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"redirect": auth.SafeNext(f.Next, "/dashboard")})

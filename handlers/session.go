@@ -40,7 +40,8 @@ const (
 )
 
 // signIn starts a fresh session for user: a new session token (so a token
-// planted before sign-in is worthless), a new session record, a new CSRF
+// planted before sign-in is worthless; on SQLite its row becomes the new
+// one's in the same write, db.Renewing), a new session record, a new CSRF
 // token, and a persistent cookie only when remember is set. method is how
 // the user proved who they are (accounts.MethodPassword …), for the
 // sign-in's line of the activity log.
@@ -55,19 +56,46 @@ func (h *Handlers) signIn(c echo.Context, user db.User, remember bool, method st
 			return fmt.Errorf("sign in: %w", err)
 		}
 	}
-	if err := h.sessions.RenewToken(ctx); err != nil {
+	if err := h.sessions.RenewToken(db.Renewing(ctx)); err != nil {
 		return fmt.Errorf("sign in: renew session: %w", err)
 	}
 	sid, err := h.accounts.RecordSignIn(ctx, user.ID, method, c.Request().UserAgent(), c.RealIP())
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
+	h.carrySignIn(c, user, remember, sid, now)
+	return nil
+}
+
+// signInRecorded is signIn for a sign-in whose session record accounts
+// has written already, in the transaction of its proof (the second
+// factor's code, a passkey's use), together with the end of the record
+// this browser was signed in to (currentSessionID): a new session token,
+// then the same session as signIn's. The deadline counts from the
+// record's created_at, so it never passes sign-in + SESSION_LIFETIME.
+func (h *Handlers) signInRecorded(c echo.Context, in accounts.SignedIn, remember bool) error {
+	if err := h.sessions.RenewToken(db.Renewing(c.Request().Context())); err != nil {
+		return fmt.Errorf("sign in: renew session: %w", err)
+	}
+	h.carrySignIn(c, in.User, remember, in.Session.ID, in.Session.CreatedAt.Truncate(time.Second))
+	return nil
+}
+
+// currentSessionID is the session record this browser is signed in to,
+// if any: a new sign-in ends it.
+func (h *Handlers) currentSessionID(c echo.Context) string {
+	return h.sessions.GetString(c.Request().Context(), sessionKeyID)
+}
+
+// carrySignIn makes the renewed session carry the record sid of user,
+// signed in at signedIn, with its deadline and a new CSRF token.
+func (h *Handlers) carrySignIn(c echo.Context, user db.User, remember bool, sid string, signedIn time.Time) {
+	ctx := c.Request().Context()
 	h.sessions.Put(ctx, sessionKeyID, sid)
 	h.sessions.RememberMe(ctx, remember)
-	h.sessions.SetDeadline(ctx, h.signedInDeadline(now, now, remember))
+	h.sessions.SetDeadline(ctx, h.signedInDeadline(signedIn, signedIn, remember))
 	h.renewCSRF(c)
 	c.Set(ctxSignedIn, user.ID)
-	return nil
 }
 
 // signedInDeadline is when a session signed in at signedIn ends, as seen

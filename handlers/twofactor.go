@@ -179,7 +179,10 @@ func (h *Handlers) loginCode(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity, views.LoginCode(h.page(c, "Two-step verification"), errs, remember))
 	}
 	ctx := c.Request().Context()
-	recovery, err := h.accounts.VerifySecondFactorFrom(ctx, p.UserID, f.Code, origin(c))
+	// The code is used up, and the session record written, in one
+	// transaction (accounts.CompleteSecondStep).
+	in, recovery, err := h.accounts.CompleteSecondStep(ctx, accounts.SecondStep{UserID: p.UserID,
+		Method: activityMethod(p.Method), Code: f.Code, Replaces: h.currentSessionID(c)}, origin(c))
 	var limit *accounts.CodeLimitError
 	switch {
 	case errors.Is(err, accounts.ErrMalformedCode):
@@ -198,21 +201,15 @@ func (h *Handlers) loginCode(c echo.Context) error {
 		h.sessions.Put(ctx, sessionKeySecondFactor, string(b))
 		return render(c, http.StatusUnprocessableEntity, views.LoginCode(h.page(c, "Two-step verification"),
 			views.Errors{"code": msgWrongCode}, remember))
-	case errors.Is(err, accounts.ErrNoSecondFactor):
-		// Turned off since the first factor: that proof is enough now.
-	case err != nil:
-		return err
-	}
-	user, err := h.accounts.UserForSignIn(ctx, p.UserID)
-	switch {
 	case errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrNoAccount):
 		h.sessions.Remove(ctx, sessionKeySecondFactor)
 		return redirect(c, authErrorURL(codeDenied))
 	case err != nil:
 		return err
 	}
+	user := in.User
 	h.sessions.Remove(ctx, sessionKeySecondFactor)
-	if err := h.signIn(c, user, p.Remember, activityMethod(p.Method)); err != nil {
+	if err := h.signInRecorded(c, in, p.Remember); err != nil {
 		return err
 	}
 	if remember {
