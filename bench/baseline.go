@@ -64,6 +64,46 @@ const baselineEnv = "LATCHKEY_BENCH_BASELINE"
 // is not measured.
 const capturePath = "/__bench/capture"
 
+// argon2Path is where the parent asks the child for the raw argon2id rate
+// (argon2Rate, argon2HashRate): measured in that fresh process, with the
+// runtime's defaults, and not in this one, whose heap (results, seeding)
+// changes how often its collector runs and so the rate itself by up to a
+// sixth between scenarios.
+const argon2Path = "/__bench/argon2"
+
+// argon2Ask is the parent's question to the child: "check" (verify hash
+// with password) or "hash" (new hashes of password) for window.
+type argon2Ask struct {
+	Kind, Hash, Password string
+	Window               time.Duration
+}
+
+// rawRate runs the raw argon2id loop of kind in the child.
+func (b *baseline) rawRate(ctx context.Context, ask argon2Ask) (result, error) {
+	body, err := json.Marshal(ask)
+	if err != nil {
+		return result{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.base+argon2Path, bytes.NewReader(body))
+	if err != nil {
+		return result{}, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return result{}, fmt.Errorf("raw argon2id rate: %w", err)
+	}
+	defer res.Body.Close()
+	var done int
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(res.Body)
+		return result{}, fmt.Errorf("raw argon2id rate: status %d: %s", res.StatusCode, msg)
+	}
+	if err := json.NewDecoder(res.Body).Decode(&done); err != nil {
+		return result{}, fmt.Errorf("raw argon2id rate: %w", err)
+	}
+	return result{window: ask.Window, done: done}, nil
+}
+
 // startBaseline starts the child and reads the address it listens on.
 func startBaseline() (*baseline, error) {
 	self, err := os.Executable()
@@ -146,6 +186,27 @@ func serveBaseline() error {
 		responses[w.Method+" "+w.Path] = captured{status: w.Status, header: w.Header, body: w.Body}
 		mu.Unlock()
 		return c.NoContent(http.StatusNoContent)
+	})
+	e.POST(argon2Path, func(c echo.Context) error {
+		var ask argon2Ask
+		if err := json.NewDecoder(c.Request().Body).Decode(&ask); err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		var r result
+		var err error
+		switch ask.Kind {
+		case "check":
+			r, err = argon2Rate(ctx, ask.Hash, ask.Password, ask.Window)
+		case "hash":
+			r, err = argon2HashRate(ctx, ask.Password, ask.Window)
+		default:
+			err = fmt.Errorf("unknown kind %q", ask.Kind)
+		}
+		if err != nil {
+			return c.String(http.StatusInternalServerError, err.Error())
+		}
+		return c.JSON(http.StatusOK, r.done)
 	})
 	e.Any("/*", func(c echo.Context) error {
 		mu.RLock()

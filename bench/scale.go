@@ -288,7 +288,9 @@ func (b *bench) signupScenario(ctx context.Context) (row, error) {
 		return row{name: name}, err
 	}
 	m, err := b.alternate(ctx, name,
-		func() (result, error) { return argon2HashRate(ctx, benchPassword, b.o.window) },
+		func() (result, error) {
+			return b.baseline.rawRate(ctx, argon2Ask{Kind: "hash", Password: benchPassword, Window: b.o.window})
+		},
 		func() (result, error) {
 			return load{conns: b.o.conns, window: b.o.window, request: signups}.run(ctx), nil
 		})
