@@ -8,7 +8,7 @@
 // and go-oidc with one client that has timeouts; the second factor
 // (BeginEnrolment, ConfirmEnrolment, VerifySecondFactor, CompleteSecondStep,
 // RememberDevice, DisableSecondFactor); passkeys (BeginPasskeyRegistration,
-// FinishPasskeyRegistration, BeginPasskeySignIn, SignInWithPasskey,
+// FinishPasskeyRegistration, BeginPasskeySignIn,
 // CompletePasskeySignIn, DeletePasskey), whose WebAuthn protocol is
 // go-webauthn's; the JSON
 // API's credentials (SignInForTokens, RefreshTokens, BearerUser,

@@ -283,27 +283,13 @@ func (s *Service) BeginPasskeySignIn() ([]byte, PasskeyCeremony, error) {
 // passkey of the account the user handle names.
 var errPasskeyUnknown = errors.New("unknown passkey")
 
-// SignInWithPasskey verifies the assertion the browser sent against the
-// ceremony and returns the account it signs in to. The passkey must be
-// registered to the account whose user handle the authenticator returned;
-// its signature counter must have moved forward (one that went back is a
-// copied authenticator, or a replay); the account must be confirmed and
-// not disabled (ErrUnconfirmed, ErrDisabled). A *PasskeyError says why it
-// was refused. Its use (counter, last used) is recorded; no session is
-// opened (CompletePasskeySignIn opens one).
-func (s *Service) SignInWithPasskey(ctx context.Context, c PasskeyCeremony, body []byte) (db.User, error) {
-	v, err := s.verifyPasskey(ctx, c, body)
-	if err != nil {
-		return db.User{}, err
-	}
-	if err := s.recordPasskeyUse(ctx, &s.DB.Queries, v); err != nil {
-		return db.User{}, err
-	}
-	return v.owner, nil
-}
-
-// CompletePasskeySignIn is SignInWithPasskey and the signed-in session it
-// opens, in one transaction: the passkey's use (counter, last used), the
+// CompletePasskeySignIn verifies the assertion the browser sent against
+// the ceremony and opens the signed-in session it proves. The passkey must
+// be registered to the account whose user handle the authenticator
+// returned; its signature counter must have moved forward (one that went
+// back is a copied authenticator, or a replay); the account must be
+// confirmed and not disabled (ErrUnconfirmed, ErrDisabled). A *PasskeyError
+// says why it was refused. What it writes is one transaction: the passkey's use (counter, last used), the
 // end of the session record this browser was signed in to (replaces, if
 // any), the new record and the sign-in's line of the activity log. Of two
 // requests that race with one assertion, or with a copy of the
@@ -360,7 +346,7 @@ func (s *Service) recordPasskeyUse(ctx context.Context, q *db.Queries, v verifie
 	return nil
 }
 
-// verifyPasskey is every check of SignInWithPasskey but the counter's
+// verifyPasskey is every check of CompletePasskeySignIn but the counter's
 // write: two reads (the passkey, its owner) and go-webauthn's verdict.
 func (s *Service) verifyPasskey(ctx context.Context, c PasskeyCeremony, body []byte) (verifiedPasskey, error) {
 	if s.webauthn == nil {

@@ -37,27 +37,6 @@ func (q *Queries) SecondFactor(ctx context.Context, userID int64) (SecondFactor,
 	return f, nil
 }
 
-// SecondFactorToCheck is the user's authenticator row together with the
-// wrong codes since since (how many, the oldest): what checking a code
-// needs, in one query.
-func (q *Queries) SecondFactorToCheck(ctx context.Context, userID int64, since time.Time) (f SecondFactor, failures int, oldest time.Time, err error) {
-	f.UserID = userID
-	var enabled, first sql.NullInt64
-	err = q.r.QueryRowContext(ctx, `SELECT secret, enabled_at, last_step,
-		(SELECT COUNT(*) FROM second_factor_failures WHERE user_id = ? AND failed_at >= ?),
-		(SELECT MIN(failed_at) FROM second_factor_failures WHERE user_id = ? AND failed_at >= ?)
-		FROM second_factors WHERE user_id = ?`, userID, unix(since), userID, unix(since), userID).
-		Scan(&f.Sealed, &enabled, &f.LastStep, &failures, &first)
-	if isNoRows(err) {
-		return SecondFactor{}, 0, time.Time{}, ErrNotFound
-	}
-	if err != nil {
-		return SecondFactor{}, 0, time.Time{}, fmt.Errorf("second factor: %w", err)
-	}
-	f.EnabledAt = fromUnix(enabled)
-	return f, failures, fromUnix(first), nil
-}
-
 // SecondStepOf is what the code step of a sign-in reads, in one query:
 // the account, its authenticator row (a zero SecondFactor when it has
 // none) and the wrong codes since since (how many, the oldest).

@@ -64,7 +64,7 @@ func TestSecondFactorQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, n, oldest, err := d.SecondFactorToCheck(ctx, u.ID, now.Add(30*time.Second))
+	_, _, n, oldest, err := d.SecondStepOf(ctx, u.ID, now.Add(30*time.Second))
 	if err != nil || n != 2 || !oldest.Equal(now.Add(time.Minute)) {
 		t.Fatalf("failures in the window: %d, oldest %v, %v", n, oldest, err)
 	}

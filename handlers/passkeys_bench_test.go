@@ -24,10 +24,11 @@ import (
 // timer stopped, is not counted.
 
 // BenchmarkPasskeyAssertionVerify is what POST /login/passkey adds to a
-// request: accounts.SignInWithPasskey parses the assertion, finds the
-// passkey and its account (two reads), verifies the ECDSA P-256
+// request: accounts.CompletePasskeySignIn parses the assertion, finds the
+// passkey and its account (one read), verifies the ECDSA P-256
 // signature, the challenge, origin, RP id hash and flags (go-webauthn),
-// and records the use (one write), on a real SQLite file.
+// and records the use with the session it opens (one write), on a real
+// SQLite file.
 func BenchmarkPasskeyAssertionVerify(b *testing.B) {
 	app := newTestApp(b)
 	c := app.client()
@@ -50,7 +51,7 @@ func BenchmarkPasskeyAssertionVerify(b *testing.B) {
 		body := []byte(virtualwebauthn.CreateAssertionResponse(dev.rp, dev.auth, dev.cred, *parsed))
 		b.StartTimer()
 		before := processCPU()
-		if _, err := app.acc.SignInWithPasskey(ctx, accounts.PasskeyCeremony(ceremony), body); err != nil {
+		if _, err := app.acc.CompletePasskeySignIn(ctx, accounts.PasskeyCeremony(ceremony), body, "", accounts.Origin{}); err != nil {
 			b.Fatal(err)
 		}
 		cpu += processCPU() - before
