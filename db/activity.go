@@ -95,8 +95,8 @@ func (q *Queries) UserActivity(ctx context.Context, userID int64, limit, offset 
 // page costs the same however many sessions the user has.
 const userActivityQuery = `SELECT ` + activityColumns + `,
 	CASE WHEN session_id <> '' AND EXISTS (SELECT 1 FROM user_sessions s WHERE s.id = activity.session_id AND s.user_id = activity.user_id) THEN 1 ELSE 0 END
-	FROM activity WHERE user_id = ?
-	ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`
+	FROM activity WHERE user_id = CAST(? AS BIGINT)
+	ORDER BY created_at DESC, id DESC LIMIT CAST(? AS BIGINT) OFFSET CAST(? AS BIGINT)`
 
 // scanWith scans a row of activityColumns followed by more columns.
 type scanWith struct {
@@ -126,7 +126,7 @@ func (q *Queries) UserActivityByID(ctx context.Context, userID, id int64) (Activ
 // zero time.
 func (q *Queries) LastActivityOf(ctx context.Context, userID int64, kind string) (time.Time, error) {
 	var at sql.NullInt64
-	err := q.r.QueryRowContext(ctx, `SELECT created_at FROM activity WHERE user_id = ? AND kind = ?
+	err := q.r.QueryRowContext(ctx, `SELECT created_at FROM activity WHERE user_id = CAST(? AS BIGINT) AND kind = CAST(? AS TEXT)
 		ORDER BY created_at DESC, id DESC LIMIT 1`, userID, kind).Scan(&at)
 	if isNoRows(err) {
 		return time.Time{}, nil

@@ -138,7 +138,7 @@ func (q *Queries) CreatePersonalToken(ctx context.Context, userID int64, name st
 // newest first.
 func (q *Queries) PersonalTokensByUser(ctx context.Context, userID int64, now time.Time) ([]PersonalToken, error) {
 	rows, err := q.r.QueryContext(ctx, `SELECT `+personalTokenColumns+` FROM personal_access_tokens
-		WHERE user_id = ? AND expires_at > ? ORDER BY id DESC`, userID, unix(now))
+		WHERE user_id = CAST(? AS BIGINT) AND expires_at > ? ORDER BY id DESC`, userID, unix(now))
 	if err != nil {
 		return nil, fmt.Errorf("personal tokens: %w", err)
 	}

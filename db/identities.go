@@ -75,7 +75,7 @@ func (q *Queries) TouchIdentity(ctx context.Context, provider, subject, email st
 
 // UserIdentities lists an account's identities, in the order connected.
 func (q *Queries) UserIdentities(ctx context.Context, userID int64) ([]Identity, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE user_id = ?
+	rows, err := q.r.QueryContext(ctx, `SELECT `+identityColumns+` FROM identities WHERE user_id = CAST(? AS BIGINT)
 		ORDER BY created_at, provider`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("user identities: %w", err)

@@ -48,7 +48,7 @@ func (q *Queries) CreateNote(ctx context.Context, userID int64, body string, now
 
 // NotesByUser returns the notes of userID, newest first.
 func (q *Queries) NotesByUser(ctx context.Context, userID int64) ([]Note, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT `+noteColumns+` FROM notes WHERE user_id = ? ORDER BY id DESC`, userID)
+	rows, err := q.r.QueryContext(ctx, `SELECT `+noteColumns+` FROM notes WHERE user_id = CAST(? AS BIGINT) ORDER BY id DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("notes by user: %w", err)
 	}

@@ -104,7 +104,7 @@ func nonNil(b []byte) []byte {
 
 // UserPasskeys lists a user's passkeys, oldest first.
 func (q *Queries) UserPasskeys(ctx context.Context, userID int64) ([]Passkey, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = ? ORDER BY created_at, id`, userID)
+	rows, err := q.r.QueryContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = CAST(? AS BIGINT) ORDER BY created_at, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("user passkeys: %w", err)
 	}

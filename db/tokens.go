@@ -95,7 +95,7 @@ func (q *Queries) PeekToken(ctx context.Context, hash []byte, purpose string, no
 // link to be followed.
 func (q *Queries) PendingEmail(ctx context.Context, userID int64, purpose string, now time.Time) (string, error) {
 	var email string
-	err := q.r.QueryRowContext(ctx, `SELECT email FROM tokens WHERE user_id = ? AND purpose = ? AND expires_at > ?
+	err := q.r.QueryRowContext(ctx, `SELECT email FROM tokens WHERE user_id = CAST(? AS BIGINT) AND purpose = CAST(? AS TEXT) AND expires_at > ?
 		ORDER BY created_at DESC LIMIT 1`, userID, purpose, unix(now)).Scan(&email)
 	if isNoRows(err) {
 		return "", nil

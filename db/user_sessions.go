@@ -96,7 +96,7 @@ func (q *Queries) MarkSessionAuthenticated(ctx context.Context, sessionID string
 // ListUserSessions returns a user's sessions, most recently seen first.
 func (q *Queries) ListUserSessions(ctx context.Context, userID int64) ([]UserSession, error) {
 	rows, err := q.r.QueryContext(ctx, `SELECT id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind
-		FROM user_sessions WHERE user_id = ? ORDER BY last_seen_at DESC, created_at DESC`, userID)
+		FROM user_sessions WHERE user_id = CAST(? AS BIGINT) ORDER BY last_seen_at DESC, created_at DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list user sessions: %w", err)
 	}
@@ -125,25 +125,29 @@ func (q *Queries) ListUserSessions(ctx context.Context, userID int64) ([]UserSes
 // costs an allocation or two, and a page reads them for every row.
 func (q *Queries) OtherUserSessions(ctx context.Context, userID int64, exceptID string, limit, offset int) ([]UserSession, error) {
 	rows, err := q.r.QueryContext(ctx, `SELECT id, created_at, last_seen_at, user_agent, ip, kind = ?
-		FROM user_sessions WHERE user_id = ? AND id != ?
-		ORDER BY last_seen_at DESC, created_at DESC, id LIMIT ? OFFSET ?`, SessionAPI, userID, exceptID, limit, offset)
+		FROM user_sessions WHERE user_id = CAST(? AS BIGINT) AND id != ?
+		ORDER BY last_seen_at DESC, created_at DESC, id LIMIT CAST(? AS BIGINT) OFFSET CAST(? AS BIGINT)`, SessionAPI, userID, exceptID, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("list user sessions: %w", err)
 	}
 	defer rows.Close()
 	out := make([]UserSession, 0, min(limit, 64))
+	// One set of destinations for every row: each one given to Scan
+	// escapes to the heap, once here rather than once a row.
+	var s UserSession
+	var created, seen int64
+	var api bool
+	dest := []any{&s.ID, &created, &seen, &s.UserAgent, &s.IP, &api}
 	for rows.Next() {
-		s := UserSession{UserID: userID, Kind: SessionBrowser}
-		var created, seen int64
-		var api bool
-		if err := rows.Scan(&s.ID, &created, &seen, &s.UserAgent, &s.IP, &api); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("list user sessions: %w", err)
 		}
-		s.CreatedAt, s.LastSeenAt = time.Unix(created, 0), time.Unix(seen, 0)
+		r := UserSession{ID: s.ID, UserID: userID, CreatedAt: time.Unix(created, 0), LastSeenAt: time.Unix(seen, 0),
+			UserAgent: s.UserAgent, IP: s.IP, Kind: SessionBrowser}
 		if api {
-			s.Kind = SessionAPI
+			r.Kind = SessionAPI
 		}
-		out = append(out, s)
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }

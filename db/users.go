@@ -55,18 +55,38 @@ const userColumns = `id, name, email, password_hash, email_verified_at, disabled
 const listedColumns = `id, name, email, '', email_verified_at, disabled_at, created_at, role`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
-	var u User
-	var verified, disabled sql.NullInt64
-	var created int64
-	if err := row.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &verified, &disabled, &created, &u.Role); err != nil {
+	return newUserRow().scan(row)
+}
+
+// userRow is where a row of userColumns is scanned to. Scanning escapes
+// every destination to the heap, so a loop over a page of users (the admin
+// search's 51) scans into one userRow rather than allocating its eight
+// destinations again for each row.
+type userRow struct {
+	u                  User
+	verified, disabled sql.NullInt64
+	created            int64
+	dest               []any
+}
+
+func newUserRow() *userRow {
+	r := &userRow{}
+	r.dest = []any{&r.u.ID, &r.u.Name, &r.u.Email, &r.u.PasswordHash, &r.verified, &r.disabled, &r.created, &r.u.Role}
+	return r
+}
+
+// scan reads the next row; the User it returns is a copy, its own.
+func (r *userRow) scan(row interface{ Scan(...any) error }) (User, error) {
+	if err := row.Scan(r.dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return User{}, ErrNotFound
 		}
 		return User{}, err
 	}
-	u.EmailVerifiedAt = fromUnix(verified)
-	u.DisabledAt = fromUnix(disabled)
-	u.CreatedAt = time.Unix(created, 0)
+	u := r.u
+	u.EmailVerifiedAt = fromUnix(r.verified)
+	u.DisabledAt = fromUnix(r.disabled)
+	u.CreatedAt = time.Unix(r.created, 0)
 	return u, nil
 }
 
@@ -240,7 +260,7 @@ func (q *Queries) SetRole(ctx context.Context, userID int64, role string, now ti
 // the whole email index for a name.
 func (q *Queries) SearchUsers(ctx context.Context, prefix string, limit, offset int) ([]User, error) {
 	if prefix == "" {
-		return q.queryUsers(ctx, `SELECT `+listedColumns+` FROM users ORDER BY email_key`+q.d.bytewise()+` LIMIT ? OFFSET ?`, limit, offset)
+		return q.queryUsers(ctx, `SELECT `+listedColumns+` FROM users ORDER BY email_key`+q.d.bytewise()+` LIMIT CAST(? AS BIGINT) OFFSET CAST(? AS BIGINT)`, limit, offset)
 	}
 	top := prefix + searchTop
 	byEmail, byName, countEmail := q.searchQueries()
@@ -269,9 +289,11 @@ func (q *Queries) queryUsers(ctx context.Context, query string, args ...any) ([]
 		return nil, fmt.Errorf("search users: %w", err)
 	}
 	defer rows.Close()
-	var out []User
+	// Sized for a page, which is what the searches ask for.
+	out := make([]User, 0, 64)
+	into := newUserRow()
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := into.scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("search users: %w", err)
 		}
@@ -286,10 +308,10 @@ func (q *Queries) queryUsers(ctx context.Context, query string, args ...any) ([]
 func (q *Queries) searchQueries() (byEmail, byName, countEmail string) {
 	c := q.d.bytewise()
 	email := `email_key` + c + ` >= ? AND email_key` + c + ` < ?`
-	byEmail = `SELECT ` + listedColumns + ` FROM users WHERE ` + email + ` ORDER BY email_key` + c + ` LIMIT ? OFFSET ?`
+	byEmail = `SELECT ` + listedColumns + ` FROM users WHERE ` + email + ` ORDER BY email_key` + c + ` LIMIT CAST(? AS BIGINT) OFFSET CAST(? AS BIGINT)`
 	byName = `SELECT ` + listedColumns + ` FROM users WHERE name_key` + c + ` >= ? AND name_key` + c + ` < ? AND NOT (` + email + `)
-		ORDER BY name_key` + c + ` LIMIT ? OFFSET ?`
-	countEmail = `SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE ` + email + ` LIMIT ?) AS m`
+		ORDER BY name_key` + c + ` LIMIT CAST(? AS BIGINT) OFFSET CAST(? AS BIGINT)`
+	countEmail = `SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE ` + email + ` LIMIT CAST(? AS BIGINT)) AS m`
 	return byEmail, byName, countEmail
 }
 

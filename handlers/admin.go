@@ -111,7 +111,7 @@ func (h *Handlers) adminUsers(c echo.Context) error {
 		return err
 	}
 	q := shownQuery(f.Q)
-	v := views.AdminUsers{Query: q, Page: f.Page}
+	v := views.AdminUsers{Query: q, Page: f.Page, Rows: make([]views.AdminUserRow, 0, len(users))}
 	for _, u := range users {
 		v.Rows = append(v.Rows, views.AdminUserRow{URL: "/admin/users/" + strconv.FormatInt(u.ID, 10), Name: u.Name, Email: u.Email,
 			Status: accountStatus(u), Role: u.Role, Created: timetext.Date(u.CreatedAt)})

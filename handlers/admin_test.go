@@ -13,6 +13,7 @@ import (
 
 	"latchkey/accounts"
 	"latchkey/db"
+	"latchkey/internal/timetext"
 )
 
 // adminWorld is an app with an administrator and an ordinary user, each
@@ -452,6 +453,9 @@ func TestAdminSearch(t *testing.T) {
 		t.Fatalf("page 1 lists %d accounts, want 50", n)
 	}
 	assertContains(t, res, `href="/admin/users?page=2&amp;q=carol"`)
+	// Each row's facts, written as the rows are (rowText): escaped text
+	// with its words apart.
+	assertContains(t, res, `<td>Carol 0</td><td>Not confirmed<br><span class="muted small">since&nbsp;`+timetext.Date(w.app.clock.Now())+`</span>`)
 	res = w.admin.get("/admin/users?q=carol&page=2")
 	if n := strings.Count(res.body, `href="/admin/users/`); n != 10 {
 		t.Fatalf("page 2 lists %d accounts, want 10", n)
