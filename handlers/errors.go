@@ -27,6 +27,12 @@ import (
 // a third of the CPU went to those writes). Rendering first also means a
 // template error still gets the error page instead of half a page.
 func render(c echo.Context, status int, t templ.Component) error {
+	return renderKept(c, status, t, nil)
+}
+
+// renderKept is render; keep, when not nil, is given the page's bytes
+// (to copy: the buffer goes back to the pool) before they are sent.
+func renderKept(c echo.Context, status int, t templ.Component, keep func([]byte)) error {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -38,12 +44,59 @@ func render(c echo.Context, status int, t templ.Component) error {
 	if err := t.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("render page: %w", err)
 	}
+	if keep != nil {
+		keep(buf.Bytes())
+	}
+	return writePage(c, status, buf.Bytes())
+}
+
+// writePage sends a rendered page in one write with its Content-Length.
+func writePage(c echo.Context, status int, page []byte) error {
 	hd := c.Response().Header()
 	hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	hd.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
+	hd.Set(echo.HeaderContentLength, strconv.Itoa(len(page)))
 	c.Response().WriteHeader(status)
-	_, err := c.Response().Write(buf.Bytes())
+	_, err := c.Response().Write(page)
 	return err
+}
+
+// refusalPages keeps the 429 pages that signed-out clients get, by their
+// message. A flood of refused attempts comes from scripts with no session,
+// and every refusal they get is one of a few pages, one per wait in
+// seconds; rendering each again was the largest part of a refusal's cost
+// (PERFORMANCE.md, "A refusal from memory"). Only a page that depends on
+// nothing but its message is kept: no session, so no name, no flash and no
+// CSRF token in it (keepable). It holds at most maxRefusalPages pages;
+// past that, a page is rendered as before.
+type refusalPages struct {
+	mu    sync.RWMutex
+	pages map[string][]byte
+}
+
+const maxRefusalPages = 64
+
+func (r *refusalPages) get(message string) ([]byte, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	page, ok := r.pages[message]
+	return page, ok
+}
+
+func (r *refusalPages) put(message string, page []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pages == nil {
+		r.pages = make(map[string][]byte)
+	}
+	if len(r.pages) < maxRefusalPages {
+		r.pages[message] = bytes.Clone(page)
+	}
+}
+
+// keepable reports whether p is the same for every signed-out client: the
+// layout of such a page shows no name, no flash and no form.
+func keepable(p views.Page) bool {
+	return !p.SignedIn && p.Flash == "" && p.UserName == ""
 }
 
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -185,7 +238,17 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	if err := render(c, status, views.ErrorPage(p, status, heading, message, rid)); err != nil {
+	var keep func([]byte)
+	if status == http.StatusTooManyRequests && rid == "" && keepable(p) {
+		if page, ok := h.refusals.get(message); ok {
+			if err := writePage(c, status, page); err != nil {
+				h.log.DebugContext(c.Request().Context(), "write error page", "err", err)
+			}
+			return
+		}
+		keep = func(page []byte) { h.refusals.put(message, page) }
+	}
+	if err := renderKept(c, status, views.ErrorPage(p, status, heading, message, rid), keep); err != nil {
 		h.log.ErrorContext(c.Request().Context(), "render error page", "err", err)
 	}
 }

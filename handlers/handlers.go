@@ -66,6 +66,8 @@ type Handlers struct {
 	now      func() time.Time
 	// providerButtons are the configured identity providers, made once.
 	providerButtons []views.ProviderButton
+	// refusals are the 429 pages of signed-out clients (errors.go).
+	refusals refusalPages
 }
 
 // maxBodyBytes caps a request body before anything reads it: the largest

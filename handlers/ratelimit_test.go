@@ -390,3 +390,56 @@ func (k *keyedLimiter) size() int {
 	defer k.mu.Unlock()
 	return len(k.buckets)
 }
+
+// TestRefusalPagesKeptOnlyForSignedOutClients: the 429 page a signed-out
+// client gets is kept and sent again from memory, byte for byte what was
+// rendered; a signed-in client's, which carries its sign-out form and its
+// CSRF token, is neither kept nor ever given a kept page. Each order is
+// tried: a signed-in refusal first must not leak into the next anonymous
+// one, and a kept anonymous page must not reach a signed-in client.
+func TestRefusalPagesKeptOnlyForSignedOutClients(t *testing.T) {
+	app := newTestApp(t, withRateLimit(1, 6*time.Second), withTrustedProxy())
+	refuse := func(c *client, send func(*client) *response) *response {
+		t.Helper()
+		send(c)
+		res := send(c)
+		assertTooMany(t, res)
+		return res
+	}
+	login := func(c *client) *response { return c.postForm("/login", url.Values{"email": {""}}) }
+	password := func(c *client) *response {
+		return c.postForm("/settings/password", url.Values{"password": {""}})
+	}
+
+	// Signed in first: its page is its own, and the next anonymous page
+	// with the same wait carries nothing of it.
+	ada := app.client().from("203.0.113.1")
+	ada.signInElsewhere()
+	signedIn := refuse(ada, password)
+	assertContains(t, signedIn, `action="/logout"`)
+	assertContains(t, signedIn, ada.csrf())
+	first := refuse(app.client().from("203.0.113.2"), login)
+	assertNotContains(t, first, `action="/logout"`)
+	assertNotContains(t, first, ada.csrf())
+
+	// Anonymous pages: the second comes from memory and is the first's.
+	again := refuse(app.client().from("203.0.113.3"), login)
+	if again.body != first.body {
+		t.Fatalf("the kept page differs from the rendered one:\n%s\n---\n%s", again.body, first.body)
+	}
+	for _, h := range []string{"Content-Type", "Content-Length", "Retry-After"} {
+		if again.Header.Get(h) != first.Header.Get(h) {
+			t.Errorf("%s: kept %q, rendered %q", h, again.Header.Get(h), first.Header.Get(h))
+		}
+	}
+	if n := len(app.h.refusals.pages); n != 1 {
+		t.Errorf("%d pages kept, want the one anonymous page", n)
+	}
+
+	// A page kept for signed-out clients does not reach a signed-in one.
+	bob := app.client().from("203.0.113.4")
+	bob.signInElsewhere()
+	res := refuse(bob, password)
+	assertContains(t, res, `action="/logout"`)
+	assertContains(t, res, bob.csrf())
+}
