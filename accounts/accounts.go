@@ -227,7 +227,8 @@ func (s *Service) Register(ctx context.Context, name, email, password string) (u
 // same time whether or not the account exists. It is SignInWithPasswordFrom
 // without an origin for the notice of a guessing run.
 func (s *Service) SignInWithPassword(ctx context.Context, email, password string) (db.User, error) {
-	return s.SignInWithPasswordFrom(ctx, email, password, Origin{})
+	user, _, err := s.SignInWithPasswordFrom(ctx, email, password, Origin{})
+	return user, err
 }
 
 // SignInWithPasswordFrom checks an email and password given from o, the
@@ -235,32 +236,32 @@ func (s *Service) SignInWithPassword(ctx context.Context, email, password string
 // endpoint). While the address is being guessed at (guessing.go) it is a
 // *SlowDownError, decided before any hash is spent; a wrong password counts
 // towards that, and o is named in the one notice the owner gets when the
-// slow-down starts.
-func (s *Service) SignInWithPasswordFrom(ctx context.Context, email, password string, o Origin) (db.User, error) {
+// slow-down starts. secondFactor says whether the account asks for its
+// second factor next, read with the account.
+func (s *Service) SignInWithPasswordFrom(ctx context.Context, email, password string, o Origin) (user db.User, secondFactor bool, err error) {
 	email = auth.NormalizeEmail(email)
-	// One read: the account and its run of failures (an address without a
-	// key has neither, and the form refuses it anyway).
-	var user db.User
-	var err error
+	// One read: the account, its run of failures and whether its second
+	// factor is on. An address without a key has no account (the users
+	// table is keyed the same way), and the form refuses it anyway.
+	var read db.SignInRead
+	err = db.ErrNotFound
 	if key, ok := guessKey(email); ok {
 		now := s.now()
-		var f db.PasswordFailures
-		user, f, err = s.DB.UserForSignIn(ctx, email, key, now.Add(-guessWindow))
-		if wait := guessingWait(f, now); wait > 0 {
-			return db.User{}, &SlowDownError{Wait: wait}
+		read, err = s.DB.UserForSignIn(ctx, email, key, now.Add(-guessWindow))
+		if wait := guessingWait(read.Failures, now); wait > 0 {
+			return db.User{}, false, &SlowDownError{Wait: wait}
 		}
-	} else {
-		user, err = s.DB.UserByEmail(ctx, email)
 	}
+	user = read.User
 	if errors.Is(err, db.ErrNotFound) || (err == nil && !user.HasPassword()) {
 		if err := s.Hasher.CheckDummy(ctx, password); !errors.Is(err, auth.ErrMismatch) {
-			return db.User{}, fmt.Errorf("sign in: %w", err)
+			return db.User{}, false, fmt.Errorf("sign in: %w", err)
 		}
 		s.guessFailed(ctx, email, db.User{}, o)
-		return db.User{}, ErrInvalidCredentials
+		return db.User{}, false, ErrInvalidCredentials
 	}
 	if err != nil {
-		return db.User{}, fmt.Errorf("sign in: %w", err)
+		return db.User{}, false, fmt.Errorf("sign in: %w", err)
 	}
 	rehash, err := s.Hasher.Check(ctx, password, user.PasswordHash)
 	if errors.Is(err, auth.ErrMismatch) {
@@ -269,23 +270,23 @@ func (s *Service) SignInWithPasswordFrom(ctx context.Context, email, password st
 		// limited per IP and per (IP, email) before they get here, so these
 		// writes are bounded too.
 		if err := s.recordNow(ctx, user.ID, entry{kind: KindSignInFailed, method: MethodPassword}); err != nil {
-			return db.User{}, fmt.Errorf("sign in: %w", err)
+			return db.User{}, false, fmt.Errorf("sign in: %w", err)
 		}
-		return db.User{}, ErrInvalidCredentials
+		return db.User{}, false, ErrInvalidCredentials
 	}
 	if err != nil {
-		return db.User{}, fmt.Errorf("sign in: %w", err)
+		return db.User{}, false, fmt.Errorf("sign in: %w", err)
 	}
 	if user.Disabled() {
-		return db.User{}, ErrDisabled
+		return db.User{}, false, ErrDisabled
 	}
 	if !user.Verified() {
 		// The right password, but the address is not proven yet: send a
 		// new link (within the mail limit) instead of signing in.
 		if err := s.resendConfirmation(ctx, user); err != nil {
-			return db.User{}, fmt.Errorf("sign in: %w", err)
+			return db.User{}, false, fmt.Errorf("sign in: %w", err)
 		}
-		return db.User{}, ErrUnconfirmed
+		return db.User{}, false, ErrUnconfirmed
 	}
 	if rehash {
 		// The parameters changed since this hash was made: store one made
@@ -296,7 +297,7 @@ func (s *Service) SignInWithPasswordFrom(ctx context.Context, email, password st
 			}
 		}
 	}
-	return user, nil
+	return user, read.SecondFactor, nil
 }
 
 // VerifyPassword checks the signed-in user's current password (for
@@ -331,37 +332,42 @@ func (s *Service) RecordSession(ctx context.Context, userID int64, userAgent, ip
 }
 
 // RecordSignIn stores a new signed-in browser and the sign-in's line of the
-// activity log (method: MethodPassword, MethodLink, MethodProvider+id …)
-// in one transaction, and returns the session's id.
+// activity log (method: MethodPassword, MethodLink, MethodProvider+id …),
+// committed together (db.CommitUserSession), and returns the session's id.
 func (s *Service) RecordSignIn(ctx context.Context, userID int64, method, userAgent, ip string) (string, error) {
-	var id string
-	err := s.DB.InTx(ctx, func(q *db.Queries) error {
-		sess, err := s.openSession(ctx, q, userID, db.SessionBrowser, method, Origin{UserAgent: userAgent, IP: ip})
-		id = sess.ID
-		return err
-	})
+	sess, line, err := s.newSession(ctx, userID, db.SessionBrowser, method, Origin{UserAgent: userAgent, IP: ip})
+	if err == nil {
+		err = s.DB.CommitUserSession(ctx, sess, line)
+	}
 	if err != nil {
 		return "", fmt.Errorf("record sign-in: %w", err)
 	}
-	return id, nil
+	return sess.ID, nil
 }
 
 // openSession writes a new session record of kind for userID in q's
 // transaction, and the sign-in's line of the activity log with it: the one
 // way a browser or a program becomes signed in.
 func (s *Service) openSession(ctx context.Context, q *db.Queries, userID int64, kind, method string, o Origin) (db.UserSession, error) {
-	id, err := NewSessionID()
+	sess, line, err := s.newSession(ctx, userID, kind, method, o)
 	if err != nil {
 		return db.UserSession{}, err
+	}
+	return sess, q.OpenUserSession(ctx, sess, line)
+}
+
+// newSession is a new session record of kind for userID, signed in from o
+// by method, and its line of the activity log, not yet written.
+func (s *Service) newSession(ctx context.Context, userID int64, kind, method string, o Origin) (db.UserSession, db.Activity, error) {
+	id, err := NewSessionID()
+	if err != nil {
+		return db.UserSession{}, db.Activity{}, err
 	}
 	now := s.now()
 	o.UserAgent = truncateUserAgent(o.UserAgent)
 	sess := db.UserSession{ID: id, UserID: userID, CreatedAt: now, LastSeenAt: now, AuthenticatedAt: now,
 		UserAgent: o.UserAgent, IP: o.IP, Kind: kind}
-	if err := q.CreateUserSession(ctx, sess); err != nil {
-		return db.UserSession{}, err
-	}
-	return sess, s.record(ctx, q, userID, entry{kind: KindSignIn, method: method, sessionID: id, origin: &o})
+	return sess, s.activityLine(ctx, userID, entry{kind: KindSignIn, method: method, sessionID: id, origin: &o}), nil
 }
 
 // truncateUserAgent keeps a stored User-Agent to 512 bytes.

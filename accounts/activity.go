@@ -130,6 +130,11 @@ type entry struct {
 // record writes a line of userID's log in q's transaction, so it commits
 // with the change it records, or not at all.
 func (s *Service) record(ctx context.Context, q *db.Queries, userID int64, e entry) error {
+	return q.AddActivity(ctx, s.activityLine(ctx, userID, e))
+}
+
+// activityLine is the line record writes for e.
+func (s *Service) activityLine(ctx context.Context, userID int64, e entry) db.Activity {
 	o := originOf(ctx)
 	if e.origin != nil {
 		o = *e.origin
@@ -147,7 +152,7 @@ func (s *Service) record(ctx context.Context, q *db.Queries, userID int64, e ent
 		// "origin" only tells the notices where the change came from.
 		a.ActorEmail, a.Device, a.IP = operatorActor, "", ""
 	}
-	return q.AddActivity(ctx, a)
+	return a
 }
 
 // operatorActor is the actor_email of a line the operator wrote from the

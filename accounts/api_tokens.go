@@ -51,13 +51,9 @@ type TokenPair struct {
 // guessed at: the API is one more door to the same password), then
 // ErrMFARequired, ErrWrongCode or ErrTooManyCodes.
 func (s *Service) SignInForTokens(ctx context.Context, email, password, code string, o Origin) (db.User, TokenPair, error) {
-	user, err := s.SignInWithPasswordFrom(ctx, email, password, o)
+	user, on, err := s.SignInWithPasswordFrom(ctx, email, password, o)
 	if err != nil {
 		return db.User{}, TokenPair{}, err
-	}
-	on, err := s.SecondFactorEnabled(ctx, user.ID)
-	if err != nil {
-		return db.User{}, TokenPair{}, fmt.Errorf("token sign-in: %w", err)
 	}
 	if on {
 		if code == "" {

@@ -56,15 +56,19 @@ func scanActivity(row interface{ Scan(...any) error }) (Activity, error) {
 // AddActivity writes a line of the log; inside InTx it commits with the
 // change it records.
 func (q *Queries) AddActivity(ctx context.Context, a Activity) error {
-	var actor any
-	if a.ActorID != 0 {
-		actor = a.ActorID
-	}
 	_, err := q.w.ExecContext(ctx, `INSERT INTO activity (user_id, actor_id, actor_email, kind, method, device, ip, session_id, detail, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.UserID, actor, a.ActorEmail, a.Kind, a.Method, a.Device, a.IP, a.SessionID, a.Detail, unix(a.CreatedAt))
+		a.UserID, actorOf(a), a.ActorEmail, a.Kind, a.Method, a.Device, a.IP, a.SessionID, a.Detail, unix(a.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("add activity: %w", err)
+	}
+	return nil
+}
+
+// actorOf is a line's actor_id: NULL when the user or the operator acted.
+func actorOf(a Activity) any {
+	if a.ActorID != 0 {
+		return a.ActorID
 	}
 	return nil
 }

@@ -41,6 +41,46 @@ func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
 	return nil
 }
 
+// OpenUserSession writes a new session record and the line of the
+// activity log that says how it was signed in to, in q's transaction. On
+// PostgreSQL they are one statement (the session's INSERT in a WITH), so
+// they commit together even outside a transaction; SQLite has no INSERT
+// inside a WITH and runs the two, which commit together only inside InTx:
+// outside one, use DB.CommitUserSession.
+func (q *Queries) OpenUserSession(ctx context.Context, s UserSession, a Activity) error {
+	if s.Kind == "" {
+		s.Kind = SessionBrowser
+	}
+	if !q.d.postgres {
+		if err := q.CreateUserSession(ctx, s); err != nil {
+			return err
+		}
+		return q.AddActivity(ctx, a)
+	}
+	_, err := q.w.ExecContext(ctx, `WITH s AS (INSERT INTO user_sessions
+			(id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?))
+		INSERT INTO activity (user_id, actor_id, actor_email, kind, method, device, ip, session_id, detail, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.UserID, unix(s.CreatedAt), unix(s.LastSeenAt), unix(s.AuthenticatedAt), s.UserAgent, s.IP, s.Kind,
+		a.UserID, actorOf(a), a.ActorEmail, a.Kind, a.Method, a.Device, a.IP, a.SessionID, a.Detail, unix(a.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("open user session: %w", err)
+	}
+	return nil
+}
+
+// CommitUserSession is OpenUserSession committed on its own, for a
+// sign-in that writes nothing else. On PostgreSQL its one statement is
+// its own transaction: without BEGIN and COMMIT, one round trip instead
+// of four, and on a busy server each round trip costs it more CPU than
+// these INSERTs do. On SQLite it is InTx.
+func (d *DB) CommitUserSession(ctx context.Context, s UserSession, a Activity) error {
+	if d.dialect.postgres {
+		return d.OpenUserSession(ctx, s, a)
+	}
+	return d.InTx(ctx, func(q *Queries) error { return q.OpenUserSession(ctx, s, a) })
+}
+
 // SessionUser loads a live session and its user in one query: the only
 // database read a signed-in page needs besides scs's own.
 func (q *Queries) SessionUser(ctx context.Context, sessionID string) (UserSession, User, error) {

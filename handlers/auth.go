@@ -115,7 +115,7 @@ func (h *Handlers) login(c echo.Context) error {
 	if wait, ok := h.limits.passwordAttemptAllowed(ip, key); !ok {
 		return tooManyRequests(wait)
 	}
-	user, err := h.accounts.SignInWithPasswordFrom(ctx, f.Email, f.Password, origin(c))
+	user, secondFactor, err := h.accounts.SignInWithPasswordFrom(ctx, f.Email, f.Password, origin(c))
 	var slow *accounts.SlowDownError
 	switch {
 	case errors.As(err, &slow):
@@ -135,7 +135,7 @@ func (h *Handlers) login(c echo.Context) error {
 	if errs != nil {
 		return render(c, http.StatusUnprocessableEntity, views.Login(h.page(c, "Sign in"), form, errs, nil))
 	}
-	asked, err := h.finishFirstFactor(c, user, methodPassword, remember, f.Next, "")
+	asked, err := h.finishFirstFactorKnowing(c, user, secondFactor, methodPassword, remember, f.Next, "")
 	if err != nil {
 		return err
 	}

@@ -84,11 +84,17 @@ func (h *Handlers) deviceCookieName() string {
 // for at most secondFactorWait, and it returns true: the caller answers
 // 303 to /login/2fa. flash is the message to show once signed in.
 func (h *Handlers) finishFirstFactor(c echo.Context, user db.User, method string, remember bool, next, flash string) (asked bool, err error) {
-	ctx := c.Request().Context()
-	on, err := h.accounts.SecondFactorEnabled(ctx, user.ID)
+	on, err := h.accounts.SecondFactorEnabled(c.Request().Context(), user.ID)
 	if err != nil {
 		return false, err
 	}
+	return h.finishFirstFactorKnowing(c, user, on, method, remember, next, flash)
+}
+
+// finishFirstFactorKnowing is finishFirstFactor for a sign-in that read
+// whether the second factor is on together with the account (a password's).
+func (h *Handlers) finishFirstFactorKnowing(c echo.Context, user db.User, on bool, method string, remember bool, next, flash string) (asked bool, err error) {
+	ctx := c.Request().Context()
 	if on {
 		if ck, err := c.Cookie(h.deviceCookieName()); err == nil {
 			if on, err = h.accounts.DeviceRemembered(ctx, user, ck.Value, origin(c)); err != nil {
