@@ -56,21 +56,25 @@ func scanActivity(row interface{ Scan(...any) error }) (Activity, error) {
 // AddActivity writes a line of the log; inside InTx it commits with the
 // change it records.
 func (q *Queries) AddActivity(ctx context.Context, a Activity) error {
-	_, err := q.w.ExecContext(ctx, `INSERT INTO activity (user_id, actor_id, actor_email, kind, method, device, ip, session_id, detail, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.UserID, actorOf(a), a.ActorEmail, a.Kind, a.Method, a.Device, a.IP, a.SessionID, a.Detail, unix(a.CreatedAt))
+	_, err := q.w.ExecContext(ctx, insertActivity, activityArgs(a)...)
 	if err != nil {
 		return fmt.Errorf("add activity: %w", err)
 	}
 	return nil
 }
 
-// actorOf is a line's actor_id: NULL when the user or the operator acted.
-func actorOf(a Activity) any {
+// insertActivity writes one line of the log, with activityArgs.
+const insertActivity = `INSERT INTO activity (user_id, actor_id, actor_email, kind, method, device, ip, session_id, detail, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// activityArgs are insertActivity's values for a; actor_id is NULL when the
+// user or the operator acted.
+func activityArgs(a Activity) []any {
+	var actor any
 	if a.ActorID != 0 {
-		return a.ActorID
+		actor = a.ActorID
 	}
-	return nil
+	return []any{a.UserID, actor, a.ActorEmail, a.Kind, a.Method, a.Device, a.IP, a.SessionID, a.Detail, unix(a.CreatedAt)}
 }
 
 // UserActivity returns up to limit lines of a user's log from offset on,

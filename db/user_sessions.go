@@ -27,14 +27,22 @@ const (
 	SessionAPI     = "api"
 )
 
-// CreateUserSession records a new signed-in browser.
-func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
+// insertUserSession writes one session record, with sessionArgs.
+const insertUserSession = `INSERT INTO user_sessions
+	(id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+// sessionArgs are insertUserSession's values for s (a browser's when
+// s.Kind is empty).
+func sessionArgs(s UserSession) []any {
 	if s.Kind == "" {
 		s.Kind = SessionBrowser
 	}
-	_, err := q.w.ExecContext(ctx, `INSERT INTO user_sessions
-		(id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.UserID, unix(s.CreatedAt), unix(s.LastSeenAt), unix(s.AuthenticatedAt), s.UserAgent, s.IP, s.Kind)
+	return []any{s.ID, s.UserID, unix(s.CreatedAt), unix(s.LastSeenAt), unix(s.AuthenticatedAt), s.UserAgent, s.IP, s.Kind}
+}
+
+// CreateUserSession records a new signed-in browser.
+func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
+	_, err := q.w.ExecContext(ctx, insertUserSession, sessionArgs(s)...)
 	if err != nil {
 		return fmt.Errorf("create user session: %w", err)
 	}
@@ -48,21 +56,13 @@ func (q *Queries) CreateUserSession(ctx context.Context, s UserSession) error {
 // inside a WITH and runs the two, which commit together only inside InTx:
 // outside one, use DB.CommitUserSession.
 func (q *Queries) OpenUserSession(ctx context.Context, s UserSession, a Activity) error {
-	if s.Kind == "" {
-		s.Kind = SessionBrowser
-	}
 	if !q.d.postgres {
 		if err := q.CreateUserSession(ctx, s); err != nil {
 			return err
 		}
 		return q.AddActivity(ctx, a)
 	}
-	_, err := q.w.ExecContext(ctx, `WITH s AS (INSERT INTO user_sessions
-			(id, user_id, created_at, last_seen_at, authenticated_at, user_agent, ip, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?))
-		INSERT INTO activity (user_id, actor_id, actor_email, kind, method, device, ip, session_id, detail, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.UserID, unix(s.CreatedAt), unix(s.LastSeenAt), unix(s.AuthenticatedAt), s.UserAgent, s.IP, s.Kind,
-		a.UserID, actorOf(a), a.ActorEmail, a.Kind, a.Method, a.Device, a.IP, a.SessionID, a.Detail, unix(a.CreatedAt))
+	_, err := q.w.ExecContext(ctx, `WITH s AS (`+insertUserSession+`) `+insertActivity, append(sessionArgs(s), activityArgs(a)...)...)
 	if err != nil {
 		return fmt.Errorf("open user session: %w", err)
 	}

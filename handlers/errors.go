@@ -94,9 +94,10 @@ func (r *refusalPages) put(message string, page []byte) {
 }
 
 // keepable reports whether p is the same for every signed-out client: the
-// layout of such a page shows no name, no flash and no form.
+// layout of such a page shows no name, no flash and no form (a name is
+// only ever set with SignedIn, by page).
 func keepable(p views.Page) bool {
-	return !p.SignedIn && p.Flash == "" && p.UserName == ""
+	return !p.SignedIn && p.Flash == ""
 }
 
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -239,7 +240,7 @@ func (h *Handlers) errorPage(err error, c echo.Context) {
 		return
 	}
 	var keep func([]byte)
-	if status == http.StatusTooManyRequests && rid == "" && keepable(p) {
+	if status == http.StatusTooManyRequests && keepable(p) {
 		if page, ok := h.refusals.get(message); ok {
 			if err := writePage(c, status, page); err != nil {
 				h.log.DebugContext(c.Request().Context(), "write error page", "err", err)
